@@ -1,1 +1,1 @@
-export {};
+export * from "./edge/index.ts";
