@@ -1,0 +1,128 @@
+/**
+ * Reads an X.509 certificate (RFC 5280 §4.1) with the strict DER reader: the fields the signer needs to
+ * issue under a CA (subject, key, validity, key identifier) and the shim needs to check a chain.
+ */
+import { toHex } from "./bytes.ts";
+import { CERTIFICATE_LIMITS, checkDerLimits, DerError, DerReader, elementOf, Tag, valueOf, type Tlv } from "./der.ts";
+import { readTime } from "./der-time.ts";
+import { OID } from "./oid.ts";
+
+/** A parsed certificate. Byte fields are views into `der`. */
+export interface ParsedCertificate {
+  readonly der: Uint8Array;
+  readonly tbs: Uint8Array;
+  /** Serial number magnitude as lowercase hex. */
+  readonly serialNumber: string;
+  /** The issuer Name element (DER, header included). */
+  readonly issuer: Uint8Array;
+  /** The subject Name element (DER, header included). */
+  readonly subject: Uint8Array;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** The SubjectPublicKeyInfo element. */
+  readonly spki: Uint8Array;
+  readonly keyAlgorithm: string;
+  readonly curve: string | undefined;
+  readonly publicKey: Uint8Array;
+  readonly signatureAlgorithm: string;
+  readonly signature: Uint8Array;
+  /** Extensions by OID (content hex). */
+  readonly extensions: ReadonlyMap<string, { readonly critical: boolean; readonly value: Uint8Array }>;
+  /** keyIdentifier of the SubjectKeyIdentifier extension, when present. */
+  readonly subjectKeyId: Uint8Array | undefined;
+  /** basicConstraints cA. */
+  readonly isCa: boolean;
+}
+
+function bits(bytes: Uint8Array, tlv: Tlv, what: string): Uint8Array {
+  const v = valueOf(bytes, tlv);
+  if (v.length < 1 || v[0] !== 0) throw new DerError(`${what}: BIT STRING with unused bits`);
+  return v.subarray(1);
+}
+
+/** Parses certificate DER after the size and depth limits; throws `DerError` naming the fault. */
+export function parseCertificateDer(der: Uint8Array): ParsedCertificate {
+  checkDerLimits(der, CERTIFICATE_LIMITS, "certificate");
+  const top = new DerReader(der);
+  const cert = DerReader.inside(der, top.expect(Tag.SEQUENCE, "Certificate"));
+  const tbsTlv = cert.expect(Tag.SEQUENCE, "tbsCertificate");
+  const sigAlg = DerReader.inside(der, cert.expect(Tag.SEQUENCE, "signatureAlgorithm"));
+  const signatureAlgorithm = toHex(valueOf(der, sigAlg.expect(Tag.OID, "signatureAlgorithm OID")));
+  const signature = bits(der, cert.expect(Tag.BIT_STRING, "signatureValue"), "signatureValue");
+  cert.finish("Certificate");
+
+  const tbs = DerReader.inside(der, tbsTlv);
+  const version = tbs.optional(0xa0, "version");
+  if (version === undefined) throw new DerError("certificate: only v3 certificates are supported");
+  const serial = valueOf(der, tbs.expect(Tag.INTEGER, "serialNumber"));
+  tbs.expect(Tag.SEQUENCE, "signature");
+  const issuer = tbs.expect(Tag.SEQUENCE, "issuer");
+  const validity = DerReader.inside(der, tbs.expect(Tag.SEQUENCE, "validity"));
+  const nb = validity.next("notBefore");
+  const na = validity.next("notAfter");
+  validity.finish("validity");
+  const subject = tbs.expect(Tag.SEQUENCE, "subject");
+  const spkiTlv = tbs.expect(Tag.SEQUENCE, "subjectPublicKeyInfo");
+  tbs.optional(0x81, "issuerUniqueID");
+  tbs.optional(0x82, "subjectUniqueID");
+  const extsTlv = tbs.optional(0xa3, "extensions");
+  tbs.finish("tbsCertificate");
+
+  const spki = DerReader.inside(der, spkiTlv);
+  const alg = DerReader.inside(der, spki.expect(Tag.SEQUENCE, "algorithm"));
+  const keyAlgorithm = toHex(valueOf(der, alg.expect(Tag.OID, "algorithm OID")));
+  const params = alg.done ? undefined : alg.next("algorithm parameters");
+  const publicKey = bits(der, spki.expect(Tag.BIT_STRING, "subjectPublicKey"), "subjectPublicKey");
+  spki.finish("subjectPublicKeyInfo");
+
+  const extensions = new Map<string, { critical: boolean; value: Uint8Array }>();
+  if (extsTlv !== undefined) {
+    const wrap = DerReader.inside(der, extsTlv);
+    const list = DerReader.inside(der, wrap.expect(Tag.SEQUENCE, "extensions"));
+    wrap.finish("extensions");
+    while (!list.done) {
+      const ext = DerReader.inside(der, list.expect(Tag.SEQUENCE, "extension"));
+      const oid = toHex(valueOf(der, ext.expect(Tag.OID, "extension OID")));
+      const crit = ext.optional(Tag.BOOLEAN, "extension critical");
+      const value = valueOf(der, ext.expect(Tag.OCTET_STRING, "extension value"));
+      ext.finish("extension");
+      if (extensions.has(oid)) throw new DerError("certificate: duplicate extension");
+      extensions.set(oid, { critical: crit !== undefined && valueOf(der, crit)[0] !== 0, value });
+    }
+  }
+  let subjectKeyId: Uint8Array | undefined;
+  const ski = extensions.get(OID.subjectKeyIdentifier);
+  if (ski !== undefined) {
+    const r = new DerReader(ski.value);
+    subjectKeyId = valueOf(ski.value, r.expect(Tag.OCTET_STRING, "subjectKeyIdentifier"));
+    r.finish("subjectKeyIdentifier");
+  }
+  let isCa = false;
+  const bc = extensions.get(OID.basicConstraints);
+  if (bc !== undefined) {
+    const r = new DerReader(bc.value);
+    const seq = DerReader.inside(bc.value, r.expect(Tag.SEQUENCE, "basicConstraints"));
+    const ca = seq.optional(Tag.BOOLEAN, "basicConstraints cA");
+    isCa = ca !== undefined && valueOf(bc.value, ca)[0] !== 0;
+  }
+  let mag = serial;
+  while (mag.length > 1 && mag[0] === 0) mag = mag.subarray(1);
+  return {
+    der,
+    tbs: elementOf(der, tbsTlv),
+    serialNumber: toHex(mag),
+    issuer: elementOf(der, issuer),
+    subject: elementOf(der, subject),
+    notBefore: readTime(nb.tag, valueOf(der, nb)),
+    notAfter: readTime(na.tag, valueOf(der, na)),
+    spki: elementOf(der, spkiTlv),
+    keyAlgorithm,
+    curve: params?.tag === Tag.OID ? toHex(valueOf(der, params)) : undefined,
+    publicKey,
+    signatureAlgorithm,
+    signature,
+    extensions,
+    subjectKeyId,
+    isCa,
+  };
+}

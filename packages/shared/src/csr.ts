@@ -1,0 +1,156 @@
+/**
+ * Reads a PKCS #10 certification request (RFC 2986) with the strict DER reader: exactly what the signer's
+ * policy needs, nothing interpreted beyond that. Requested extensions are reported, never passed on.
+ */
+import { toHex } from "./bytes.ts";
+import { CSR_LIMITS, checkDerLimits, DerError, DerReader, elementOf, Tag, valueOf, type Tlv } from "./der.ts";
+import { OID } from "./oid.ts";
+import { decodePem } from "./pem.ts";
+import { type GeneralNames, readGeneralNames } from "./general-names.ts";
+
+/** A CSR that is not a well-formed PKCS #10 request. Callers map it to 400 `invalid_request`. */
+export class CsrError extends Error {
+  override readonly name = "CsrError";
+}
+
+/** What the signer and the shim need from a CSR. Byte fields are views into the decoded DER. */
+export interface ParsedCsr {
+  readonly der: Uint8Array;
+  /** `certificationRequestInfo`, the signed bytes. */
+  readonly info: Uint8Array;
+  /** The whole `SubjectPublicKeyInfo` element, copied verbatim into the certificate. */
+  readonly spki: Uint8Array;
+  /** Key algorithm OID (content hex, see `OID`). */
+  readonly keyAlgorithm: string;
+  /** Named curve OID for EC keys (content hex), undefined otherwise. */
+  readonly curve: string | undefined;
+  /** The subjectPublicKey BIT STRING contents without the unused-bits octet. */
+  readonly publicKey: Uint8Array;
+  /** Signature algorithm OID (content hex). */
+  readonly signatureAlgorithm: string;
+  /** Whether the signature AlgorithmIdentifier carries parameters other than NULL. */
+  readonly signatureParameters: boolean;
+  readonly signature: Uint8Array;
+  /** Subject alternative names requested in the extensionRequest attribute (empty when none). */
+  readonly names: GeneralNames;
+  /** Whether the SAN extension was requested. */
+  readonly hasSan: boolean;
+  /** Whether the request asks for a CA certificate (basicConstraints cA TRUE). */
+  readonly requestsCa: boolean;
+  /** OIDs (content hex) of every requested extension, in order. */
+  readonly requestedExtensions: readonly string[];
+}
+
+function bitStringContent(bytes: Uint8Array, tlv: Tlv, what: string): Uint8Array {
+  const value = valueOf(bytes, tlv);
+  if (value.length < 1 || value[0] !== 0) throw new DerError(`${what}: BIT STRING with unused bits`);
+  return value.subarray(1);
+}
+
+function readAlgorithm(bytes: Uint8Array, tlv: Tlv, what: string): { oid: string; params: Tlv | undefined } {
+  const r = DerReader.inside(bytes, tlv);
+  const oid = toHex(valueOf(bytes, r.expect(Tag.OID, `${what} OID`)));
+  const params = r.done ? undefined : r.next(`${what} parameters`);
+  r.finish(what);
+  return { oid, params };
+}
+
+function readBasicConstraintsCa(value: Uint8Array): boolean {
+  const r = new DerReader(value);
+  const seq = r.expect(Tag.SEQUENCE, "basicConstraints");
+  r.finish("basicConstraints");
+  const inner = DerReader.inside(value, seq);
+  const ca = inner.optional(Tag.BOOLEAN, "basicConstraints cA");
+  return ca !== undefined && valueOf(value, ca)[0] !== 0;
+}
+
+function readExtensionRequest(bytes: Uint8Array, set: Tlv): { oid: string; critical: boolean; value: Uint8Array }[] {
+  const values = DerReader.inside(bytes, set);
+  const exts = values.expect(Tag.SEQUENCE, "extensionRequest");
+  values.finish("extensionRequest attribute values");
+  const out: { oid: string; critical: boolean; value: Uint8Array }[] = [];
+  const r = DerReader.inside(bytes, exts);
+  while (!r.done) {
+    const ext = DerReader.inside(bytes, r.expect(Tag.SEQUENCE, "extension"));
+    const oid = toHex(valueOf(bytes, ext.expect(Tag.OID, "extension OID")));
+    const crit = ext.optional(Tag.BOOLEAN, "extension critical");
+    const value = valueOf(bytes, ext.expect(Tag.OCTET_STRING, "extension value"));
+    ext.finish("extension");
+    if (out.some((e) => e.oid === oid)) throw new DerError("extensionRequest: duplicate extension");
+    out.push({ oid, critical: crit !== undefined && valueOf(bytes, crit)[0] !== 0, value });
+  }
+  return out;
+}
+
+/** Parses CSR DER after checking the size and depth limits. Throws `CsrError` naming the fault. */
+export function parseCsrDer(der: Uint8Array): ParsedCsr {
+  try {
+    checkDerLimits(der, CSR_LIMITS, "CSR");
+    const top = new DerReader(der);
+    const outer = DerReader.inside(der, top.expect(Tag.SEQUENCE, "CertificationRequest"));
+    const infoTlv = outer.expect(Tag.SEQUENCE, "certificationRequestInfo");
+    const sigAlg = readAlgorithm(der, outer.expect(Tag.SEQUENCE, "signatureAlgorithm"), "signatureAlgorithm");
+    const signature = bitStringContent(der, outer.expect(Tag.BIT_STRING, "signature"), "signature");
+    outer.finish("CertificationRequest");
+
+    const info = DerReader.inside(der, infoTlv);
+    const version = valueOf(der, info.expect(Tag.INTEGER, "version"));
+    if (version.length !== 1 || version[0] !== 0) throw new DerError("version: only v1 (0) is defined");
+    info.expect(Tag.SEQUENCE, "subject");
+    const spkiTlv = info.expect(Tag.SEQUENCE, "subjectPKInfo");
+    // RFC 2986 makes attributes mandatory; some writers omit an empty set, which is harmless.
+    const attrs = info.optional(0xa0, "attributes");
+    info.finish("certificationRequestInfo");
+
+    const spki = DerReader.inside(der, spkiTlv);
+    const keyAlg = readAlgorithm(der, spki.expect(Tag.SEQUENCE, "subjectPKInfo algorithm"), "subjectPKInfo algorithm");
+    const publicKey = bitStringContent(der, spki.expect(Tag.BIT_STRING, "subjectPublicKey"), "subjectPublicKey");
+    spki.finish("subjectPKInfo");
+    let curve: string | undefined;
+    if (keyAlg.oid === OID.ecPublicKey) {
+      if (keyAlg.params?.tag !== Tag.OID) throw new DerError("EC key: parameters must be a named curve");
+      curve = toHex(valueOf(der, keyAlg.params));
+    }
+
+    let extensions: { oid: string; critical: boolean; value: Uint8Array }[] = [];
+    if (attrs !== undefined) {
+      const r = DerReader.inside(der, attrs);
+      while (!r.done) {
+        const attr = DerReader.inside(der, r.expect(Tag.SEQUENCE, "attribute"));
+        const type = toHex(valueOf(der, attr.expect(Tag.OID, "attribute type")));
+        const set = attr.expect(Tag.SET, "attribute values");
+        attr.finish("attribute");
+        if (type === OID.extensionRequest) {
+          if (extensions.length > 0) throw new DerError("attributes: more than one extensionRequest");
+          extensions = readExtensionRequest(der, set);
+        }
+        // Other attributes (challengePassword, …) are ignored: nothing from the CSR is copied.
+      }
+    }
+    const san = extensions.find((e) => e.oid === OID.subjectAltName);
+    const bc = extensions.find((e) => e.oid === OID.basicConstraints);
+    return {
+      der,
+      info: elementOf(der, infoTlv),
+      spki: elementOf(der, spkiTlv),
+      keyAlgorithm: keyAlg.oid,
+      curve,
+      publicKey,
+      signatureAlgorithm: sigAlg.oid,
+      signatureParameters: sigAlg.params !== undefined && sigAlg.params.tag !== Tag.NULL,
+      signature,
+      names: san === undefined ? { dns: [], uri: [], email: [], ip: [], other: 0 } : readGeneralNames(san.value),
+      hasSan: san !== undefined,
+      requestsCa: bc !== undefined && readBasicConstraintsCa(bc.value),
+      requestedExtensions: extensions.map((e) => e.oid),
+    };
+  } catch (error) {
+    if (error instanceof DerError || error instanceof CsrError) throw new CsrError(`CSR: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
+/** Parses a CSR given as exactly one `CERTIFICATE REQUEST` PEM block. */
+export function parseCsrPem(pem: string): ParsedCsr {
+  return parseCsrDer(decodePem(pem, "CERTIFICATE REQUEST"));
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { decodePem, decodePemBlocks, encodePem, encodePemChain, PemError } from "./pem.ts";
+
+const der = Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x05); // SEQUENCE { INTEGER 5 }
+const pem = encodePem(der, "CERTIFICATE");
+
+describe("decodePem", () => {
+  it("round-trips what encodePem writes", () => {
+    expect(decodePem(pem, "CERTIFICATE")).toEqual(der);
+  });
+  it("accepts surrounding whitespace and CRLF line endings", () => {
+    expect(decodePem(`\r\n  ${pem.replaceAll("\n", "\r\n")}\n\n`, "CERTIFICATE")).toEqual(der);
+  });
+  it("refuses text before the block", () => {
+    expect(() => decodePem(`junk\n${pem}`, "CERTIFICATE")).toThrow(PemError);
+  });
+  it("refuses text after the block", () => {
+    expect(() => decodePem(`${pem}trailer`, "CERTIFICATE")).toThrow(/nothing else/);
+  });
+  it("refuses two blocks and says how many it found", () => {
+    expect(() => decodePem(pem + pem, "CERTIFICATE")).toThrow(/found 2/);
+  });
+  it("refuses another label", () => {
+    expect(() => decodePem(encodePem(der, "CERTIFICATE REQUEST"), "CERTIFICATE")).toThrow(/found CERTIFICATE REQUEST/);
+  });
+  it("refuses mismatched BEGIN and END labels", () => {
+    expect(() => decodePem(pem.replace("END CERTIFICATE", "END PRIVATE KEY"), "CERTIFICATE")).toThrow(PemError);
+  });
+  it("refuses trailing bytes after the DER element", () => {
+    const padded = encodePem(Uint8Array.of(...der, 0x00), "CERTIFICATE");
+    expect(() => decodePem(padded, "CERTIFICATE")).toThrow(/trailing bytes/);
+  });
+  it("refuses a truncated DER element", () => {
+    expect(() => decodePem(encodePem(der.subarray(0, 4), "CERTIFICATE"), "CERTIFICATE")).toThrow(/past its container/);
+  });
+  it("refuses invalid base64 characters and RFC 1421 headers", () => {
+    expect(() => decodePem("-----BEGIN CERTIFICATE-----\nMAMC*QU=\n-----END CERTIFICATE-----\n", "CERTIFICATE")).toThrow(PemError);
+    expect(() => decodePem("-----BEGIN CERTIFICATE-----\nProc-Type: 4,ENCRYPTED\n\nMAMCAQU=\n-----END CERTIFICATE-----\n", "CERTIFICATE")).toThrow(PemError);
+  });
+  it("refuses non-canonical base64 (non-zero padding bits)", () => {
+    // "MAMCAQU=" is canonical for 30 03 02 01 05; "MAMCAQV=" decodes to the same bytes with stray bits.
+    expect(() => decodePem("-----BEGIN CERTIFICATE-----\nMAMCAQV=\n-----END CERTIFICATE-----\n", "CERTIFICATE")).toThrow(/base64/);
+  });
+  it("refuses text over the size limit before matching", () => {
+    expect(() => decodePem(pem + " ".repeat(100), "CERTIFICATE", 50)).toThrow(/over the limit/);
+  });
+  it("refuses an empty body", () => {
+    expect(() => decodePem("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n", "CERTIFICATE")).toThrow(PemError);
+  });
+});
+
+describe("decodePemBlocks", () => {
+  it("reads a chain in order", () => {
+    const other = Uint8Array.of(0x30, 0x00);
+    expect(decodePemBlocks(encodePemChain([der, other]))).toEqual([der, other]);
+  });
+  it("accepts blank lines between blocks", () => {
+    expect(decodePemBlocks(`${pem}\n\n${pem}`)).toHaveLength(2);
+  });
+  it("refuses a non-CERTIFICATE block in a chain", () => {
+    expect(() => decodePemBlocks(pem + encodePem(der, "PRIVATE KEY"))).toThrow(/block 2: expected CERTIFICATE, found PRIVATE KEY/);
+  });
+  it("refuses text between or after blocks", () => {
+    expect(() => decodePemBlocks(`${pem}subject=foo\n${pem}`)).toThrow(/unexpected text after 1/);
+    expect(() => decodePemBlocks(`${pem}x`)).toThrow(/unexpected text/);
+  });
+  it("refuses input without blocks", () => {
+    expect(() => decodePemBlocks("  \n")).toThrow(/no CERTIFICATE/);
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * SPIFFE IDs (SPIFFE-ID spec §2) and Istio's workload form `spiffe://<trust-domain>/ns/<ns>/sa/<sa>`.
+ */
+
+/** A SPIFFE ID that is malformed or not a workload ID. The message names the rule broken. */
+export class SpiffeError extends Error {
+  override readonly name = "SpiffeError";
+}
+
+/** §2.1: trust domain characters are lowercase letters, digits, ".", "-" and "_". */
+const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
+/** §2.2: path segment characters are letters, digits, ".", "-" and "_". */
+const SEGMENT = /^[A-Za-z0-9._-]+$/;
+/** §2.3: a SPIFFE ID is at most 2048 bytes. */
+const MAX_ID_LENGTH = 2048;
+
+/** Whether `td` is a valid SPIFFE trust domain name. */
+export function isValidTrustDomain(td: string): boolean {
+  return td.length > 0 && td.length <= 255 && TRUST_DOMAIN.test(td);
+}
+
+/** A parsed SPIFFE ID. */
+export interface SpiffeId {
+  readonly trustDomain: string;
+  readonly segments: readonly string[];
+}
+
+/** Parses a SPIFFE ID strictly: scheme, trust domain, path segments; no query, fragment, port or user info. */
+export function parseSpiffeId(uri: string): SpiffeId {
+  if (uri.length > MAX_ID_LENGTH) throw new SpiffeError(`SPIFFE ID longer than ${MAX_ID_LENGTH} bytes`);
+  if (!uri.startsWith("spiffe://")) throw new SpiffeError(`not a SPIFFE ID (scheme must be "spiffe://"): ${uri}`);
+  const rest = uri.slice("spiffe://".length);
+  const slash = rest.indexOf("/");
+  const trustDomain = slash < 0 ? rest : rest.slice(0, slash);
+  if (!isValidTrustDomain(trustDomain)) throw new SpiffeError(`invalid SPIFFE trust domain "${trustDomain}"`);
+  if (slash < 0) return { trustDomain, segments: [] };
+  const segments = rest.slice(slash + 1).split("/");
+  for (const s of segments) {
+    if (s === "") throw new SpiffeError(`SPIFFE ID has an empty path segment: ${uri}`);
+    if (s === "." || s === "..") throw new SpiffeError(`SPIFFE ID has a relative path segment: ${uri}`);
+    if (!SEGMENT.test(s)) throw new SpiffeError(`SPIFFE ID path segment has characters outside [A-Za-z0-9._-]: ${uri}`);
+  }
+  return { trustDomain, segments };
+}
+
+/** Istio's workload identity. */
+export interface WorkloadId {
+  readonly trustDomain: string;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+}
+
+/** Parses `spiffe://<td>/ns/<ns>/sa/<sa>`; throws `SpiffeError` for anything else. */
+export function parseWorkloadId(uri: string): WorkloadId {
+  const id = parseSpiffeId(uri);
+  const [ns, namespace, sa, serviceAccount, ...extra] = id.segments;
+  if (ns !== "ns" || sa !== "sa" || namespace === undefined || serviceAccount === undefined || extra.length > 0) {
+    throw new SpiffeError(`not a workload SPIFFE ID of the form spiffe://<trust-domain>/ns/<namespace>/sa/<service-account>: ${uri}`);
+  }
+  return { trustDomain: id.trustDomain, namespace, serviceAccount };
+}
