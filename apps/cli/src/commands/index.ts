@@ -1,4 +1,7 @@
 import type { Command } from "../command.ts";
+import { verifyCommand } from "./verify.ts";
 
 /** Every sub-command, in the order `edgeca --help` lists them. */
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [
+  verifyCommand,
+];
