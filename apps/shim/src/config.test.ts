@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.ts";
+
+const minimal = {
+  EDGECA_SIGNER_URL: "https://signer.example.com/",
+  EDGECA_SIGNER_NAMES: "example.com/foo",
+  EDGECA_CLIENT_CERT_FILE: "/etc/edgeca/tls.crt",
+  EDGECA_CLIENT_KEY_FILE: "/etc/edgeca/tls.key",
+};
+
+describe("loadConfig", () => {
+  it("fills defaults from a minimal environment", () => {
+    const config = loadConfig(minimal, "pod-a");
+    expect(config.signerUrl).toBe("https://signer.example.com");
+    expect(config.signerNames).toEqual(["example.com/foo"]);
+    expect(config.concurrency).toBe(4);
+    expect(config.backoff).toEqual({ baseMs: 200, maxMs: 5_000 });
+    expect(config.bundleSecret).toEqual({ namespace: "istio-system", name: "external-ca-cert", key: "root-cert.pem" });
+    expect(config.clusterTrustBundle).toEqual({ mode: "auto", suffix: "edgeca" });
+    expect(config.leaderElection).toMatchObject({ namespace: "edgeca-system", name: "edgeca-shim", identity: "pod-a", leaseDurationMs: 15_000 });
+    expect(config.http).toEqual({ host: "0.0.0.0", port: 8080 });
+  });
+
+  it("reads several signer names and the configurable bundle targets", () => {
+    const config = loadConfig({
+      ...minimal,
+      EDGECA_SIGNER_NAMES: "example.com/foo, example.com/bar",
+      EDGECA_BUNDLE_SECRET: "mesh/ca-roots",
+      EDGECA_BUNDLE_SECRET_KEY: "ca.pem",
+      EDGECA_PUBLISH_CLUSTER_TRUST_BUNDLE: "false",
+      EDGECA_LEADER_ELECTION: "false",
+      POD_NAME: "shim-0",
+    });
+    expect(config.signerNames).toEqual(["example.com/foo", "example.com/bar"]);
+    expect(config.bundleSecret).toEqual({ namespace: "mesh", name: "ca-roots", key: "ca.pem" });
+    expect(config.clusterTrustBundle).toBeUndefined();
+    expect(config.leaderElection).toBeUndefined();
+  });
+
+  it("names every bad variable in one readable error", () => {
+    const attempt = () =>
+      loadConfig({ EDGECA_SIGNER_URL: "http://plain.example.com", EDGECA_SIGNER_NAMES: "no-slash", EDGECA_CONCURRENCY: "zero" });
+    expect(attempt).toThrow(ConfigError);
+    let message = "";
+    try {
+      attempt();
+    } catch (error) {
+      message = error instanceof Error ? error.message : "";
+    }
+    for (const name of ["EDGECA_SIGNER_URL", "EDGECA_SIGNER_NAMES", "EDGECA_CLIENT_CERT_FILE", "EDGECA_CLIENT_KEY_FILE", "EDGECA_CONCURRENCY"]) {
+      expect(message).toContain(name);
+    }
+  });
+
+  it("refuses lease timings client-go would refuse", () => {
+    expect(() => loadConfig({ ...minimal, EDGECA_LEASE_DURATION_SECONDS: "5", EDGECA_RENEW_DEADLINE_SECONDS: "10" })).toThrow(/EDGECA_LEASE_DURATION_SECONDS/);
+  });
+
+  it("treats empty values as unset", () => {
+    expect(loadConfig({ ...minimal, EDGECA_SIGNER_CA_FILE: "" }).signerCaFile).toBeUndefined();
+  });
+});

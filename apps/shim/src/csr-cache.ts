@@ -1,0 +1,220 @@
+/**
+ * The shim's view of the CSRs for its signer names, filled by one list+watch loop per signer name
+ * (`fieldSelector=spec.signerName=<name>`, FIELD-NOTES "Field selectors on CSRs").
+ *
+ * Written by hand rather than with the library's informer: @kubernetes/client-node 2.x's informer takes no
+ * field selector and stops on any error other than 410 (FIELD-NOTES). This loop never stops until asked:
+ * a watch that ends is resumed from the last resourceVersion; 410 Gone (or any failed resume) relists;
+ * errors back off from 250 ms to 30 s. Handlers only enqueue keys (kubernetes certificate_controller.go).
+ */
+import { CertificatesV1Api, Watch, type KubeConfig, type V1CertificateSigningRequest } from "@kubernetes/client-node";
+import { ItemBackoff } from "./backoff.ts";
+import { sleep, type Clock } from "./clock.ts";
+import { kubeMessage, kubeStatus } from "./kube-error.ts";
+import type { Logger } from "./logger.ts";
+
+export type CsrEventType = "added" | "modified" | "deleted" | "relisted";
+
+export interface CsrCacheOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly signerNames: readonly string[];
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Called with the CSR's name on every change (and for every CSR after each list). */
+  readonly onChange: (name: string, type: CsrEventType) => void;
+  /** Counts loop restarts, by signer name and reason ("gone", "error", "closed"). */
+  readonly onRestart?: (signerName: string, reason: string) => void;
+  /** Server-side watch timeout; the apiserver ends the watch cleanly after it and the loop resumes. */
+  readonly watchTimeoutSeconds?: number;
+}
+
+const WATCH_BACKOFF = { baseMs: 250, maxMs: 30_000 };
+
+export class CsrCache {
+  readonly #items = new Map<string, V1CertificateSigningRequest>();
+  readonly #synced = new Set<string>();
+  readonly #options: CsrCacheOptions;
+  readonly #api: CertificatesV1Api;
+  readonly #watch: Watch;
+  readonly #stop = new AbortController();
+  readonly #loops: Promise<void>[] = [];
+  readonly #backoff = new ItemBackoff(WATCH_BACKOFF);
+
+  constructor(options: CsrCacheOptions) {
+    this.#options = options;
+    this.#api = options.kubeConfig.makeApiClient(CertificatesV1Api);
+    this.#watch = new Watch(options.kubeConfig);
+  }
+
+  /** Starts one list+watch loop per signer name. */
+  start(): void {
+    for (const signerName of this.#options.signerNames) this.#loops.push(this.#run(signerName));
+  }
+
+  /** True once every signer name has been listed at least once. */
+  get synced(): boolean {
+    return this.#synced.size === this.#options.signerNames.length;
+  }
+
+  /** Resolves once synced, or when stopped. */
+  async waitForSync(signal?: AbortSignal): Promise<boolean> {
+    while (!this.synced && signal?.aborted !== true && !this.#stop.signal.aborted) await sleep(this.#options.clock, 50, signal ?? this.#stop.signal);
+    return this.synced;
+  }
+
+  /** The cached CSR named `name`, if any. */
+  get(name: string): V1CertificateSigningRequest | undefined {
+    return this.#items.get(name);
+  }
+
+  /** Names of every cached CSR. */
+  keys(): string[] {
+    return [...this.#items.keys()];
+  }
+
+  /** Replaces the cached copy with a fresher object (after our own write), unless the cache is newer. */
+  update(csr: V1CertificateSigningRequest): void {
+    const name = csr.metadata?.name;
+    if (name === undefined || !this.#items.has(name)) return;
+    this.#items.set(name, csr);
+  }
+
+  /** Stops every loop and waits for them to end. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await Promise.allSettled(this.#loops);
+  }
+
+  async #run(signerName: string): Promise<void> {
+    const log = this.#options.logger.child({ signerName });
+    const signal = this.#stop.signal;
+    // A function, not the property: TypeScript would narrow `signal.aborted` to false across awaits.
+    const stopped = (): boolean => signal.aborted;
+    let resourceVersion: string | undefined;
+    while (!stopped()) {
+      try {
+        if (resourceVersion === undefined) resourceVersion = await this.#list(signerName);
+        const outcome = await this.#watchOnce(signerName, resourceVersion, (rv) => (resourceVersion = rv));
+        if (stopped()) break;
+        if (outcome === "gone") {
+          // 410: our resourceVersion is too old; only a fresh list can resume (client-go reflector).
+          log.info("watch expired (410 Gone); relisting");
+          this.#options.onRestart?.(signerName, "gone");
+          resourceVersion = undefined;
+          continue;
+        }
+        this.#options.onRestart?.(signerName, "closed");
+        this.#backoff.forget(signerName);
+        log.debug("watch closed; resuming", { resourceVersion });
+      } catch (error) {
+        if (stopped()) break;
+        const delay = this.#backoff.next(signerName);
+        const status = kubeStatus(error);
+        this.#options.onRestart?.(signerName, "error");
+        log.warn("list/watch of CSRs failed; retrying", { error: kubeMessage(error), status, retryInMs: delay });
+        // On 410, or after a resume failed twice, list again: events may have been missed meanwhile.
+        if (status === 410 || this.#backoff.failures(signerName) > 1) resourceVersion = undefined;
+        await sleep(this.#options.clock, delay, signal);
+      }
+    }
+  }
+
+  /** Lists the signer's CSRs, replaces them in the cache, notifies, and returns the list's resourceVersion. */
+  async #list(signerName: string): Promise<string> {
+    const fieldSelector = `spec.signerName=${signerName}`;
+    const seen = new Set<string>();
+    let continueToken: string | undefined;
+    let resourceVersion: string;
+    do {
+      const page = await this.#api.listCertificateSigningRequest({ fieldSelector, limit: 500, ...(continueToken === undefined ? {} : { _continue: continueToken }) });
+      for (const csr of page.items) {
+        const name = csr.metadata?.name;
+        if (name === undefined) continue;
+        seen.add(name);
+        this.#items.set(name, csr);
+      }
+      continueToken = page.metadata?._continue === "" ? undefined : page.metadata?._continue;
+      resourceVersion = page.metadata?.resourceVersion ?? "";
+    } while (continueToken !== undefined);
+    for (const [name, csr] of this.#items) {
+      if (csr.spec.signerName === signerName && !seen.has(name)) {
+        this.#items.delete(name);
+        this.#options.onChange(name, "deleted");
+      }
+    }
+    this.#synced.add(signerName);
+    for (const name of seen) this.#options.onChange(name, "relisted");
+    return resourceVersion;
+  }
+
+  /** Runs one watch until it ends; resolves "gone" on 410, "closed" otherwise; rejects on a failure. */
+  #watchOnce(signerName: string, resourceVersion: string, setRv: (rv: string) => void): Promise<"gone" | "closed"> {
+    return new Promise((resolve, reject) => {
+      let gone = false;
+      let controller: AbortController | undefined;
+      const onStop = (): void => controller?.abort();
+      const handle = (phase: string, obj: unknown): void => {
+        if (phase === "ERROR") {
+          const code = typeof obj === "object" && obj !== null && "code" in obj ? obj.code : undefined;
+          if (code === 410) gone = true;
+          else reject(Object.assign(new Error(`watch error event: ${JSON.stringify(obj).slice(0, 300)}`), { statusCode: code }));
+          controller?.abort();
+          return;
+        }
+        if (!isCsr(obj)) return;
+        const csr = obj;
+        const name = csr.metadata?.name;
+        const rv = csr.metadata?.resourceVersion;
+        if (rv !== undefined) setRv(rv);
+        if (phase === "BOOKMARK" || name === undefined) return;
+        if (csr.spec.signerName !== signerName) return;
+        if (phase === "DELETED") {
+          this.#items.delete(name);
+          this.#options.onChange(name, "deleted");
+        } else if (phase === "ADDED" || phase === "MODIFIED") {
+          this.#items.set(name, csr);
+          this.#options.onChange(name, phase === "ADDED" ? "added" : "modified");
+        }
+      };
+      const done = (error: unknown): void => {
+        this.#stop.signal.removeEventListener("abort", onStop);
+        if (gone) resolve("gone");
+        else if (error === null || error === undefined || this.#stop.signal.aborted) resolve("closed");
+        else if (kubeStatus(error) === 410) resolve("gone");
+        else reject(error instanceof Error ? error : new Error(`watch failed: ${JSON.stringify(error)}`));
+      };
+      this.#stop.signal.addEventListener("abort", onStop, { once: true });
+      this.#watch
+        .watch(
+          "/apis/certificates.k8s.io/v1/certificatesigningrequests",
+          {
+            fieldSelector: `spec.signerName=${signerName}`,
+            resourceVersion,
+            allowWatchBookmarks: true,
+            // Below the library's 30 s inactivity timeout, so a quiet watch ends cleanly instead of aborting.
+            timeoutSeconds: this.#options.watchTimeoutSeconds ?? 25,
+          },
+          handle,
+          done,
+        )
+        .then((c) => {
+          controller = c;
+          if (this.#stop.signal.aborted) c.abort();
+        })
+        .catch((error: unknown) => {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        });
+    });
+  }
+}
+
+/** A watch event's object is raw JSON from the apiserver: check the fields the shim relies on. */
+function isCsr(obj: unknown): obj is V1CertificateSigningRequest {
+  if (typeof obj !== "object" || obj === null) return false;
+  const o = obj as { metadata?: unknown; spec?: unknown };
+  return (
+    typeof o.metadata === "object" && o.metadata !== null &&
+    typeof o.spec === "object" && o.spec !== null &&
+    typeof (o.spec as { signerName?: unknown }).signerName === "string"
+  );
+}

@@ -1,0 +1,78 @@
+/**
+ * Writes to a CSR's `/status` subresource (certificates.k8s.io/v1): the certificate, or a Failed condition.
+ * Conflicts (409) re-read the object and re-check it; NotFound (404) means the requester deleted the CSR
+ * (istiod does after 60 s, FIELD-NOTES) and is not an error.
+ */
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- @kubernetes/client-node models are data-only classes (a static attribute map, no instance methods); the API serialises object literals and spread copies identically. */
+import type { CertificatesV1Api, V1CertificateSigningRequest, V1CertificateSigningRequestCondition } from "@kubernetes/client-node";
+import { kubeStatus } from "./kube-error.ts";
+
+export type WriteOutcome = "written" | "gone" | "skipped";
+
+const MAX_CONFLICTS = 5;
+
+/** True when the CSR has a condition of `type` with status True. */
+export function hasCondition(csr: V1CertificateSigningRequest, type: string): boolean {
+  return (csr.status?.conditions ?? []).some((c) => c.type === type && c.status === "True");
+}
+
+/** True when the CSR already carries a certificate. */
+export function isIssued(csr: V1CertificateSigningRequest): boolean {
+  return (csr.status?.certificate ?? "") !== "";
+}
+
+/** True when nothing may be written any more: issued, Failed or Denied. */
+export function isFinished(csr: V1CertificateSigningRequest): boolean {
+  return isIssued(csr) || hasCondition(csr, "Failed") || hasCondition(csr, "Denied");
+}
+
+/**
+ * Applies `change` to the freshest copy of the CSR and replaces its status; `change` returns undefined when
+ * there is nothing (more) to write. Resolves the outcome and, when written, the object the apiserver returned.
+ */
+export async function writeStatus(
+  api: CertificatesV1Api,
+  csr: V1CertificateSigningRequest,
+  change: (fresh: V1CertificateSigningRequest) => V1CertificateSigningRequest | undefined,
+): Promise<{ outcome: WriteOutcome; csr?: V1CertificateSigningRequest }> {
+  const name = csr.metadata?.name ?? "";
+  let current = csr;
+  for (let attempt = 0; ; attempt++) {
+    const next = change(structuredClone(current));
+    if (next === undefined) return { outcome: "skipped" };
+    try {
+      const written = await api.replaceCertificateSigningRequestStatus({ name, body: next });
+      return { outcome: "written", csr: written };
+    } catch (error) {
+      const status = kubeStatus(error);
+      if (status === 404) return { outcome: "gone" };
+      if (status !== 409 || attempt + 1 >= MAX_CONFLICTS) throw error;
+    }
+    try {
+      current = await api.readCertificateSigningRequest({ name });
+    } catch (error) {
+      if (kubeStatus(error) === 404) return { outcome: "gone" };
+      throw error;
+    }
+  }
+}
+
+/** The change that sets `status.certificate` to `chainPem`, unless the CSR is finished meanwhile. */
+export function setCertificate(chainPem: string): (csr: V1CertificateSigningRequest) => V1CertificateSigningRequest | undefined {
+  return (csr) => {
+    if (isFinished(csr)) return undefined;
+    // status.certificate is []byte in the API, base64 in JSON.
+    csr.status = { ...csr.status, certificate: Buffer.from(chainPem, "utf8").toString("base64") };
+    return csr;
+  };
+}
+
+/** The change that appends a Failed condition (one per CSR; conditions are never removed). */
+export function setFailed(reason: string, message: string, now: Date): (csr: V1CertificateSigningRequest) => V1CertificateSigningRequest | undefined {
+  return (csr) => {
+    if (isFinished(csr)) return undefined;
+    const condition: V1CertificateSigningRequestCondition = { type: "Failed", status: "True", reason, message, lastUpdateTime: now, lastTransitionTime: now };
+    csr.status = { ...csr.status, conditions: [...(csr.status?.conditions ?? []), condition] };
+    return csr;
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * One reconcile of one CSR (DESIGN.md "The shim"; kubernetes pkg/controller/certificates, cert-manager
+ * certificatesigningrequests): guard clauses in order, then sign, verify, write. Every outcome is classified:
+ *   - done: nothing (more) to do, including "gone" (deleted, possibly while in flight);
+ *   - retry: a transient fault (network, 5xx, 429, 401/403, an answer that failed verification); requeued
+ *     with backoff, never Failed;
+ *   - Failed: a terminal refusal by the signer (400/413/415/422), or a request the shim cannot read; a
+ *     Failed condition with a TitleCase reason plus a Warning Event.
+ *
+ * An answer that fails verification is never written. It is counted and retried (a rotation may have moved
+ * the signer to a root the shim has not fetched yet: the bundle is refreshed first); after
+ * MAX_VERIFICATION_FAILURES consecutive bad answers for one CSR it is marked Failed with reason
+ * `InvalidSignerAnswer`, so a requester other than istiod (which gives up after 60 s) is not left waiting.
+ */
+import type { CertificatesV1Api, V1CertificateSigningRequest } from "@kubernetes/client-node";
+import type { SignRequest } from "@edgeca/shared";
+import { hasCondition, isIssued, setCertificate, setFailed, writeStatus } from "./csr-status.ts";
+import type { EventRecorder } from "./event-recorder.ts";
+import type { Logger } from "./logger.ts";
+import type { ShimMetrics } from "./metrics.ts";
+import { SignerError } from "./signer-error.ts";
+import type { SignerClient } from "./signer-client.ts";
+import type { TrustBundle } from "./trust-bundle.ts";
+import { CsrParseError, readRequest, VerificationError, verifyAnswer, type RequestedCertificate } from "./verify-answer.ts";
+
+/** What a reconcile decided. `retry` carries a reason (for logs and metrics) and an optional minimum delay. */
+export type ReconcileResult =
+  | { readonly kind: "done"; readonly outcome: "gone" | "issued" | "failed" | "skipped" }
+  | { readonly kind: "retry"; readonly reason: string; readonly afterMs?: number };
+
+export const MAX_VERIFICATION_FAILURES = 5;
+
+export interface ReconcilerDeps {
+  readonly cache: { get(name: string): V1CertificateSigningRequest | undefined; update(csr: V1CertificateSigningRequest): void };
+  readonly api: CertificatesV1Api;
+  readonly signer: SignerClient;
+  readonly trust: TrustBundle;
+  readonly events: EventRecorder;
+  readonly metrics: ShimMetrics;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly signerNames: ReadonlySet<string>;
+}
+
+export class Reconciler {
+  readonly #deps: ReconcilerDeps;
+  readonly #badAnswers = new Map<string, number>();
+
+  constructor(deps: ReconcilerDeps) {
+    this.#deps = deps;
+  }
+
+  /** Reconciles the CSR named `name`. Throws only on unexpected faults (which the caller retries). */
+  async reconcile(name: string): Promise<ReconcileResult> {
+    const d = this.#deps;
+    const csr = d.cache.get(name);
+    // Guard clauses, in DESIGN.md's order.
+    if (csr === undefined) return this.#done(name, "gone");
+    if (!d.signerNames.has(csr.spec.signerName)) return this.#done(name, "skipped");
+    if (isIssued(csr)) return this.#done(name, "skipped");
+    if (hasCondition(csr, "Failed") || hasCondition(csr, "Denied")) return this.#done(name, "skipped");
+    if (!hasCondition(csr, "Approved")) return this.#done(name, "skipped");
+
+    const log = d.logger.child({ csr: name, signerName: csr.spec.signerName });
+    const pem = Buffer.from(csr.spec.request, "base64").toString("utf8");
+    let requested: RequestedCertificate;
+    try {
+      requested = readRequest(pem);
+    } catch (error) {
+      if (error instanceof CsrParseError) return this.#fail(csr, "InvalidRequest", error.message, log);
+      throw error;
+    }
+
+    if (d.trust.current === undefined) {
+      try {
+        await d.trust.refresh();
+      } catch (error) {
+        return this.#transient(csr, error, log);
+      }
+    }
+
+    let chain: string;
+    try {
+      chain = (await d.signer.sign(signRequestOf(csr, pem))).certificateChain;
+    } catch (error) {
+      if (error instanceof SignerError && error.terminal) return this.#fail(csr, error.reason, error.problem?.detail ?? error.message, log);
+      return this.#transient(csr, error, log);
+    }
+
+    try {
+      this.#verify(requested, chain);
+    } catch (error) {
+      if (!(error instanceof VerificationError)) throw error;
+      // The bundle may have rotated since we last fetched it: refresh once and check again.
+      try {
+        await d.trust.refresh();
+        this.#verify(requested, chain);
+      } catch (again) {
+        if (!(again instanceof VerificationError)) return this.#transient(csr, again, log);
+        return this.#badAnswer(csr, again, log);
+      }
+    }
+    this.#badAnswers.delete(name);
+
+    // Deleted while we were signing: nothing to write, and nothing to report.
+    if (d.cache.get(name) === undefined) return this.#done(name, "gone");
+    const { outcome, csr: written } = await writeStatus(d.api, csr, setCertificate(chain));
+    if (outcome === "gone") {
+      log.debug("CSR deleted before its certificate could be written; dropped");
+      return this.#done(name, "gone");
+    }
+    if (outcome === "skipped") return this.#done(name, "skipped");
+    if (written !== undefined) d.cache.update(written);
+    d.metrics.issued.inc({ signer: csr.spec.signerName });
+    const created = csr.metadata?.creationTimestamp;
+    if (created !== undefined) {
+      const seconds = (d.now() - new Date(created).getTime()) / 1000;
+      if (seconds >= 0) d.metrics.issueLatency.observe({ signer: csr.spec.signerName }, seconds);
+    }
+    log.info("certificate issued");
+    return { kind: "done", outcome: "issued" };
+  }
+
+  #verify(requested: RequestedCertificate, chain: string): void {
+    verifyAnswer(requested, chain, this.#deps.trust.roots, this.#deps.now());
+  }
+
+  #done(name: string, outcome: "gone" | "skipped"): ReconcileResult {
+    this.#badAnswers.delete(name);
+    return { kind: "done", outcome };
+  }
+
+  async #fail(csr: V1CertificateSigningRequest, reason: string, message: string, log: Logger): Promise<ReconcileResult> {
+    const d = this.#deps;
+    const name = csr.metadata?.name ?? "";
+    this.#badAnswers.delete(name);
+    const { outcome, csr: written } = await writeStatus(d.api, csr, setFailed(reason, message, new Date(d.now())));
+    if (outcome === "gone") return { kind: "done", outcome: "gone" };
+    if (outcome === "skipped") return { kind: "done", outcome: "skipped" };
+    if (written !== undefined) d.cache.update(written);
+    d.metrics.failed.inc({ signer: csr.spec.signerName, reason });
+    log.info("CSR marked Failed", { reason, message });
+    await d.events.warning(csr, reason, message);
+    return { kind: "done", outcome: "failed" };
+  }
+
+  #transient(csr: V1CertificateSigningRequest, error: unknown, log: Logger): ReconcileResult {
+    const reason = error instanceof SignerError ? error.reason : "Error";
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof SignerError && error.misconfiguration) {
+      // 401/403 mean the shim's identity or the signer's configuration is wrong: loud, but not the CSR's fault.
+      log.error("the signer refused the shim's credentials; check the client certificate, token audience and signer configuration", { reason, error: message });
+    } else {
+      log.warn("signing failed; will retry", { reason, error: message });
+    }
+    this.#deps.metrics.retried.inc({ signer: csr.spec.signerName, reason });
+    const afterMs = error instanceof SignerError ? error.retryAfterMs : undefined;
+    return afterMs === undefined ? { kind: "retry", reason } : { kind: "retry", reason, afterMs };
+  }
+
+  async #badAnswer(csr: V1CertificateSigningRequest, error: VerificationError, log: Logger): Promise<ReconcileResult> {
+    const d = this.#deps;
+    const name = csr.metadata?.name ?? "";
+    const count = (this.#badAnswers.get(name) ?? 0) + 1;
+    this.#badAnswers.set(name, count);
+    d.metrics.verificationFailures.inc({ signer: csr.spec.signerName });
+    log.error("the signer's answer failed verification; not written", { error: error.message, failures: count });
+    if (count >= MAX_VERIFICATION_FAILURES) {
+      return this.#fail(csr, "InvalidSignerAnswer", `the signer's answer failed verification ${count} times: ${error.message}`, log);
+    }
+    d.metrics.retried.inc({ signer: csr.spec.signerName, reason: "VerificationFailed" });
+    return { kind: "retry", reason: "VerificationFailed" };
+  }
+}
+
+/** The `POST /v1/sign` body for `csr` (DESIGN.md "HTTP API"). */
+export function signRequestOf(csr: V1CertificateSigningRequest, pem: string): SignRequest {
+  const spec = csr.spec;
+  const body: SignRequest = {
+    signerName: spec.signerName,
+    csr: pem,
+    usages: spec.usages ?? [],
+    requestor: {
+      username: spec.username ?? "",
+      ...(spec.uid === undefined ? {} : { uid: spec.uid }),
+      ...(spec.groups === undefined ? {} : { groups: spec.groups }),
+      ...(spec.extra === undefined ? {} : { extra: spec.extra }),
+    },
+  };
+  if (spec.expirationSeconds !== undefined) body.expirationSeconds = spec.expirationSeconds;
+  const name = csr.metadata?.name;
+  if (name !== undefined) body.object = { name, ...(csr.metadata?.uid === undefined ? {} : { uid: csr.metadata.uid }) };
+  return body;
+}

@@ -1,0 +1,196 @@
+/**
+ * The HTTPS client for the signer (DESIGN.md "HTTP API", "Authentication of the shim"): mTLS with the
+ * shim's client certificate, plus the projected ServiceAccount token as the bearer token. Files are re-read
+ * when they change on disk, so kubelet's token rotation and a renewed client certificate need no restart.
+ * Every answer is parsed with the wire schemas of @edgeca/shared; nothing is cast.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { Agent, request as httpsRequest } from "node:https";
+import { rootCertificates } from "node:tls";
+import { Bundle, MAX_BODY_BYTES, Problem, SignResponse, type SignRequest } from "@edgeca/shared";
+import { SignerError } from "./signer-error.ts";
+
+/** What the shim needs from the signer; tests may substitute their own. */
+export interface SignerClient {
+  /** `POST /v1/sign`; resolves the parsed 200 answer or throws a SignerError. */
+  sign(request: SignRequest, signal?: AbortSignal): Promise<SignResponse>;
+  /** `GET /v1/bundle`; resolves the parsed trust bundle or throws a SignerError. */
+  bundle(signal?: AbortSignal): Promise<Bundle>;
+  /** Releases pooled connections. */
+  close(): void;
+}
+
+export interface HttpSignerClientOptions {
+  /** Base URL, e.g. `https://signer.example.com` (no trailing slash). */
+  readonly url: string;
+  readonly clientCertFile: string;
+  readonly clientKeyFile: string;
+  /** Extra CA for the signer's server certificate, added to the system roots. */
+  readonly caFile?: string | undefined;
+  /** Projected ServiceAccount token file; unset = no Authorization header. */
+  readonly tokenFile?: string | undefined;
+  readonly timeoutMs: number;
+  /** Called with the endpoint, the HTTP status (or "error") and the duration, for metrics. */
+  readonly observe?: (endpoint: string, status: string, seconds: number) => void;
+}
+
+// The signer's answers are small (a chain of a few certificates); anything much larger is not the signer.
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+interface Material {
+  readonly stamp: string;
+  readonly agent: Agent;
+}
+
+/** Creates the production SignerClient over node:https. Reads the files once now so bad paths fail at start. */
+export function createHttpSignerClient(options: HttpSignerClientOptions): SignerClient {
+  let material: Material | undefined;
+  let token: { stamp: string; value: string } | undefined;
+
+  const stampOf = (files: readonly (string | undefined)[]): string =>
+    files.map((f) => (f === undefined ? "-" : `${statSync(f).mtimeMs}:${statSync(f).size}`)).join("|");
+
+  const agent = (): Agent => {
+    const stamp = stampOf([options.clientCertFile, options.clientKeyFile, options.caFile]);
+    if (material?.stamp === stamp) return material.agent;
+    const extraCa = options.caFile === undefined ? [] : [readFileSync(options.caFile, "utf8")];
+    const next = new Agent({
+      keepAlive: true,
+      maxSockets: 64,
+      cert: readFileSync(options.clientCertFile, "utf8"),
+      key: readFileSync(options.clientKeyFile, "utf8"),
+      // `ca` replaces the default roots, so add them back: production trusts the system store only.
+      ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
+    });
+    material?.agent.destroy();
+    material = { stamp, agent: next };
+    return next;
+  };
+
+  const bearer = (): string | undefined => {
+    if (options.tokenFile === undefined) return undefined;
+    const stamp = stampOf([options.tokenFile]);
+    if (token?.stamp !== stamp) token = { stamp, value: readFileSync(options.tokenFile, "utf8").trim() };
+    return token.value;
+  };
+
+  // Fail at start-up, naming the file, rather than on the first CSR.
+  try {
+    agent();
+    bearer();
+  } catch (error) {
+    throw new SignerError(`cannot read the signer client's files: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+
+  const call = async (endpoint: string, method: "GET" | "POST", body: string | undefined, signal?: AbortSignal): Promise<unknown> => {
+    const started = performance.now();
+    let status = "error";
+    try {
+      const answer = await send(new URL(endpoint, `${options.url}/`), method, body, agent(), bearer(), options.timeoutMs, signal);
+      status = String(answer.status);
+      return interpret(answer);
+    } finally {
+      options.observe?.(endpoint, status, (performance.now() - started) / 1000);
+    }
+  };
+
+  return {
+    async sign(request, signal) {
+      const body = JSON.stringify(request);
+      if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
+        // The signer would answer 413; saying so here saves the round trip and gives the same verdict.
+        throw new SignerError("request body over the signer's limit", {
+          status: 413,
+          problem: { type: "about:blank", title: "Payload Too Large", status: 413, code: "payload_too_large", detail: `the CSR makes a request body over ${MAX_BODY_BYTES} bytes` },
+        });
+      }
+      const json = await call("v1/sign", "POST", body, signal);
+      const parsed = SignResponse.safeParse(json);
+      if (!parsed.success) throw new SignerError(`the signer's /v1/sign answer does not match the schema: ${parsed.error.message}`, { status: 200 });
+      return parsed.data;
+    },
+    async bundle(signal) {
+      const json = await call("v1/bundle", "GET", undefined, signal);
+      const parsed = Bundle.safeParse(json);
+      if (!parsed.success) throw new SignerError(`the signer's /v1/bundle answer does not match the schema: ${parsed.error.message}`, { status: 200 });
+      return parsed.data;
+    },
+    close() {
+      material?.agent.destroy();
+      material = undefined;
+    },
+  };
+}
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly text: string;
+}
+
+function send(url: URL, method: string, body: string | undefined, agent: Agent, token: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { accept: "application/json, application/problem+json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
+    const req = httpsRequest(url, { method, agent, headers, timeout: timeoutMs, ...(signal === undefined ? {} : { signal }) }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_ANSWER_BYTES) {
+          req.destroy(new SignerError(`the signer's answer is over ${MAX_ANSWER_BYTES} bytes`, { status: res.statusCode ?? 0 }));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on("end", () => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") });
+      });
+      res.on("error", (error) => {
+        reject(asSignerError(error));
+      });
+    });
+    req.on("timeout", () => req.destroy(new SignerError(`no answer from the signer within ${timeoutMs} ms`)));
+    req.on("error", (error) => {
+      reject(asSignerError(error));
+    });
+    req.end(body);
+  });
+}
+
+function asSignerError(error: Error): SignerError {
+  if (error instanceof SignerError) return error;
+  const code = "code" in error && typeof error.code === "string" ? ` (${error.code})` : "";
+  return new SignerError(`cannot reach the signer: ${error.message}${code}`, { cause: error });
+}
+
+function interpret(answer: Answer): unknown {
+  let json: unknown;
+  try {
+    json = JSON.parse(answer.text);
+  } catch {
+    json = undefined;
+  }
+  if (answer.status === 200) {
+    if (json === undefined) throw new SignerError("the signer answered 200 with a body that is not JSON", { status: 200 });
+    return json;
+  }
+  const problem = Problem.safeParse(json);
+  const retryAfterMs = parseRetryAfter(answer.headers["retry-after"]);
+  const detail = problem.success ? `${problem.data.code}: ${problem.data.detail}` : `HTTP ${answer.status} without a problem document`;
+  throw new SignerError(`the signer refused: ${detail}`, {
+    status: answer.status,
+    ...(problem.success ? { problem: problem.data } : {}),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  });
+}
+
+/** Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. Returns ms, or undefined when absent/bad. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined) return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

@@ -1,0 +1,33 @@
+/**
+ * A start-up check of the projected ServiceAccount token: it must be a JWT whose `aud` includes the
+ * signer's audience. The signer verifies the token properly (jose, JWKS); this only turns a wrong
+ * `serviceAccountToken.audience` in the Deployment into a readable start-up error instead of 401s later.
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { ConfigError } from "./config.ts";
+
+const Claims = z.object({ aud: z.union([z.string(), z.array(z.string())]) });
+
+/** Throws a ConfigError unless the JWT in `file` carries `audience` in its `aud` claim. */
+export function checkTokenAudience(file: string, audience: string): void {
+  let token: string;
+  try {
+    token = readFileSync(file, "utf8").trim();
+  } catch (error) {
+    throw new ConfigError(`EDGECA_TOKEN_FILE: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const payload = token.split(".")[1];
+  let claims: unknown;
+  try {
+    claims = JSON.parse(Buffer.from(payload ?? "", "base64url").toString("utf8"));
+  } catch {
+    claims = undefined;
+  }
+  const parsed = Claims.safeParse(claims);
+  if (!parsed.success) throw new ConfigError(`EDGECA_TOKEN_FILE: ${file} does not hold a JWT with an "aud" claim`);
+  const aud = typeof parsed.data.aud === "string" ? [parsed.data.aud] : parsed.data.aud;
+  if (!aud.includes(audience)) {
+    throw new ConfigError(`EDGECA_TOKEN_AUDIENCE: the token in ${file} is for [${aud.join(", ")}], not "${audience}"; set serviceAccountToken.audience in the Deployment`);
+  }
+}
