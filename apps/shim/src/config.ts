@@ -99,7 +99,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ho
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = ShimEnv.safeParse(present);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(environment)"}: ${i.message}`);
+    const lines = parsed.error.issues.map((i) => {
+      const name = i.path.join(".");
+      const message = name !== "" && present[name] === undefined ? "is required (not set)" : i.message;
+      return `  ${name || "(environment)"}: ${message}`;
+    });
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
