@@ -5,7 +5,7 @@
  * Every value is a string except the two RFC 9440 size flags.
  */
 import "reflect-metadata";
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import type { PeerCertificate, TLSSocket } from "node:tls";
 import {
   AuthorityKeyIdentifierExtension,
@@ -116,26 +116,34 @@ function issuerOf(socket: TLSSocket): PeerCertificate | undefined {
   return issuer;
 }
 
+/** What is known about a presented certificate besides the certificate itself. */
+export interface PresentedCertificate {
+  /** DER of the client's leaf certificate. */
+  readonly der: Uint8Array;
+  /** "SUCCESS" or "FAILED:<reason>". */
+  readonly verified: string;
+  /** DER of its direct issuer, when known (fills `certIssuerSerial`, and `certIssuerSKI` without an AKI). */
+  readonly issuerDer?: Uint8Array;
+}
+
 /**
- * Describes the client certificate on a TLS connection the way Cloudflare does. Verification (chain to
- * the configured client CA, validity window) is OpenSSL's, done during the handshake because the server
- * was created with `ca: clientCaPem`, `requestCert: true`, `rejectUnauthorized: false`.
+ * `tlsClientAuth` for a presented certificate, without a TLS connection: what the emulator computes per
+ * request, and what the benchmark injects when it calls the Worker through Miniflare directly.
  */
-export function describeClientCertificate(socket: TLSSocket): TlsClientAuth {
-  const peer = socket.getPeerX509Certificate();
-  if (peer === undefined) return { ...NO_CLIENT_CERTIFICATE };
-  const parsed = new PeculiarCertificate(peer.raw);
+export function tlsClientAuthFor(presented: PresentedCertificate): TlsClientAuth {
+  const der = Buffer.from(presented.der);
+  const peer = new X509Certificate(der);
+  const parsed = new PeculiarCertificate(der);
+  const issuer = presented.issuerDer === undefined ? undefined : new PeculiarCertificate(Buffer.from(presented.issuerDer));
   const ski = parsed.getExtension(SubjectKeyIdentifierExtension)?.keyId ?? "";
-  const issuer = issuerOf(socket);
   const issuerSki =
-    parsed.getExtension(AuthorityKeyIdentifierExtension)?.keyId ??
-    (issuer === undefined ? "" : (new PeculiarCertificate(issuer.raw).getExtension(SubjectKeyIdentifierExtension)?.keyId ?? ""));
+    parsed.getExtension(AuthorityKeyIdentifierExtension)?.keyId ?? issuer?.getExtension(SubjectKeyIdentifierExtension)?.keyId ?? "";
   const subject = parsed.subjectName.toJSON();
   const issuerName = parsed.issuerName.toJSON();
-  const tooLarge = peer.raw.length > RFC9440_LEAF_LIMIT;
+  const tooLarge = der.length > RFC9440_LEAF_LIMIT;
   return {
     certPresented: "1",
-    certVerified: socket.authorized ? "SUCCESS" : verificationFailure(socket.authorizationError),
+    certVerified: presented.verified,
     certRevoked: "0",
     certIssuerDN: formatRfc2253(issuerName),
     certSubjectDN: formatRfc2253(subject),
@@ -144,17 +152,33 @@ export function describeClientCertificate(socket: TLSSocket): TlsClientAuth {
     certIssuerDNLegacy: formatLegacy(issuerName),
     certSubjectDNLegacy: formatLegacy(subject),
     certSerial: peer.serialNumber.toUpperCase(),
-    certIssuerSerial: issuer?.serialNumber.toUpperCase() ?? "",
+    certIssuerSerial: issuer === undefined ? "" : new X509Certificate(Buffer.from(presented.issuerDer ?? [])).serialNumber.toUpperCase(),
     certSKI: ski.toUpperCase(),
     certIssuerSKI: issuerSki.toUpperCase(),
-    certFingerprintSHA1: hex(createHash("sha1").update(peer.raw).digest()),
-    certFingerprintSHA256: hex(createHash("sha256").update(peer.raw).digest()),
+    certFingerprintSHA1: hex(createHash("sha1").update(der).digest()),
+    certFingerprintSHA256: hex(createHash("sha256").update(der).digest()),
     certNotBefore: peer.validFrom,
     certNotAfter: peer.validTo,
-    certRFC9440: tooLarge ? "" : `:${peer.raw.toString("base64")}:`,
+    certRFC9440: tooLarge ? "" : `:${der.toString("base64")}:`,
     certRFC9440TooLarge: tooLarge,
     // The emulator trusts only the configured client CA; intermediates a client sends are not forwarded.
     certChainRFC9440: "",
     certChainRFC9440TooLarge: false,
   };
+}
+
+/**
+ * Describes the client certificate on a TLS connection the way Cloudflare does. Verification (chain to
+ * the configured client CA, validity window) is OpenSSL's, done during the handshake because the server
+ * was created with `ca: clientCaPem`, `requestCert: true`, `rejectUnauthorized: false`.
+ */
+export function describeClientCertificate(socket: TLSSocket): TlsClientAuth {
+  const peer = socket.getPeerX509Certificate();
+  if (peer === undefined) return { ...NO_CLIENT_CERTIFICATE };
+  const issuer = issuerOf(socket);
+  return tlsClientAuthFor({
+    der: peer.raw,
+    verified: socket.authorized ? "SUCCESS" : verificationFailure(socket.authorizationError),
+    ...(issuer === undefined ? {} : { issuerDer: issuer.raw }),
+  });
 }
