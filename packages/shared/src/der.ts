@@ -176,7 +176,7 @@ function lengthBytes(n: number): number[] {
 }
 
 /** One element from a tag and its content parts (concatenated). */
-export function der(tag: number, ...parts: readonly Uint8Array[]): Uint8Array {
+export function der(tag: number, ...parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   let size = 0;
   for (const p of parts) size += p.length;
   const header = lengthBytes(size);

@@ -1,0 +1,84 @@
+/**
+ * The signer's HTTP API (DESIGN.md "HTTP API (v1)") as a Hono app. Order of checks on `/v1/*`:
+ * configuration loaded (503) → client certificate and token (401) → media type (415) → body size (413)
+ * → JSON and schema (400) → signer name (403) → policy (422/400) → issue.
+ */
+import { SignRequest } from "@edgeca/shared";
+import { Hono } from "hono";
+import { readLimitedText, requireJson } from "./body.ts";
+import { getSigningCore } from "./core-cache.ts";
+import type { SigningCore } from "./core.ts";
+import type { SignerEnv } from "./env.ts";
+import { InvalidRequestError, problemResponse, SignerError, UnavailableError } from "./errors.ts";
+import { ConfigurationError } from "./issuer.ts";
+
+type AppEnv = { Bindings: SignerEnv };
+
+async function loadedCore(env: SignerEnv): Promise<SigningCore> {
+  try {
+    return await getSigningCore(env);
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw new UnavailableError(`signer not configured: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
+function cfOf(request: Request): unknown {
+  // `cf` exists only on requests that came through Cloudflare's edge (or Miniflare's emulation of it).
+  return "cf" in request ? request.cf : undefined;
+}
+
+const JSON_HEADERS = { "cache-control": "no-store" };
+
+export const app = new Hono<AppEnv>();
+
+app.get("/healthz", (c) => c.json({ status: "ok" }, 200, JSON_HEADERS));
+
+app.get("/readyz", async (c) => {
+  try {
+    await getSigningCore(c.env);
+    return c.json({ status: "ready" }, 200, JSON_HEADERS);
+  } catch (error) {
+    const detail = error instanceof ConfigurationError ? error.message : "configuration could not be loaded";
+    if (!(error instanceof ConfigurationError)) console.error("readyz: unexpected load failure", error);
+    return problemResponse("unavailable", `signer not ready: ${detail}`);
+  }
+});
+
+app.get("/v1/bundle", async (c) => {
+  const core = await loadedCore(c.env);
+  await core.authenticate(cfOf(c.req.raw), c.req.header("authorization") ?? null);
+  return c.json(core.bundle, 200, JSON_HEADERS);
+});
+
+app.post("/v1/sign", async (c) => {
+  const core = await loadedCore(c.env);
+  const cluster = await core.authenticate(cfOf(c.req.raw), c.req.header("authorization") ?? null);
+  requireJson(c.req.header("content-type") ?? null);
+  const text = await readLimitedText(c.req.raw);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new InvalidRequestError("body is not valid JSON");
+  }
+  const parsed = SignRequest.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`);
+    throw new InvalidRequestError(`body does not match the sign request schema: ${issues.join("; ")}`);
+  }
+  return c.json(await core.sign(parsed.data, cluster), 200, JSON_HEADERS);
+});
+
+for (const path of ["/healthz", "/readyz", "/v1/bundle", "/v1/sign"]) {
+  app.all(path, (c) => problemResponse("method_not_allowed", `${c.req.method} is not allowed on ${path}`));
+}
+
+app.notFound((c) => problemResponse("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+
+app.onError((error) => {
+  if (error instanceof SignerError) return error.toResponse();
+  // Only a signer fault reaches here; the client sees a generic message, the log keeps the cause.
+  console.error("unexpected error", error);
+  return problemResponse("internal", "internal error");
+});

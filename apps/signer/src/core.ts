@@ -1,0 +1,134 @@
+/**
+ * The signing core without HTTP: configuration and keys loaded once, then `authenticate` and `sign`.
+ * The Worker wraps it; Node callers (the benchmark, tests) use it directly through
+ * `@edgeca/signer/core`:
+ *
+ *   const core = await SigningCore.load({ EDGECA_CONFIG: configJson, EDGECA_CA_KEY_CA1: keyPem });
+ *   const answer = await core.sign(signRequest, core.cluster("dev"));
+ */
+import {
+  decodePem,
+  describeConfigError,
+  encodePem,
+  SignerConfig,
+  type Bundle,
+  type ClusterConfig,
+  type SignRequest,
+  type SignResponse,
+} from "@edgeca/shared";
+import { parseCertificateDer } from "@edgeca/shared";
+import { buildLeaf } from "./certificate-builder.ts";
+import { ClientIndex } from "./client-auth.ts";
+import type { SignerEnv } from "./env.ts";
+import { ForbiddenError, UnavailableError } from "./errors.ts";
+import { ConfigurationError, loadIssuer, type Issuer } from "./issuer.ts";
+import { validityFor } from "./lifetime.ts";
+import { approve } from "./policy.ts";
+import { tokenVerifier, type TokenVerifier } from "./token.ts";
+
+export { ConfigurationError } from "./issuer.ts";
+
+/** Options for `SigningCore.load`. */
+export interface SigningCoreOptions {
+  /** The clock, in epoch milliseconds (tests move it). */
+  readonly now?: () => number;
+}
+
+/** Parses `EDGECA_CONFIG` (JSON text or an already-parsed object). Throws `ConfigurationError`. */
+export function parseSignerConfig(value: unknown): SignerConfig {
+  if (value === undefined || value === null || value === "") throw new ConfigurationError("EDGECA_CONFIG is not set");
+  let json: unknown = value;
+  if (typeof value === "string") {
+    try {
+      json = JSON.parse(value);
+    } catch (error) {
+      throw new ConfigurationError(`EDGECA_CONFIG is not valid JSON: ${error instanceof Error ? error.message : ""}`);
+    }
+  }
+  const parsed = SignerConfig.safeParse(json);
+  if (!parsed.success) throw new ConfigurationError(`EDGECA_CONFIG is invalid: ${describeConfigError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** A loaded, validated signer. Immutable; safe to share between concurrent requests. */
+export class SigningCore {
+  private constructor(
+    readonly config: SignerConfig,
+    /** The issuer that signs now. */
+    readonly active: Issuer,
+    /** Every configured issuer, by id (all loaded and checked, not only the active one). */
+    readonly issuers: ReadonlyMap<string, Issuer>,
+    /** The trust bundle answer. */
+    readonly bundle: Bundle,
+    private readonly clients: ClientIndex,
+    private readonly tokens: ReadonlyMap<string, TokenVerifier>,
+    private readonly now: () => number,
+  ) {}
+
+  /** Loads configuration and keys from an env-like object; throws `ConfigurationError` naming the fault. */
+  static async load(env: SignerEnv, options: SigningCoreOptions = {}): Promise<SigningCore> {
+    const config = parseSignerConfig(env.EDGECA_CONFIG);
+    const roots = config.roots.map((pem) => parseCertificateDer(decodePem(pem, "CERTIFICATE")));
+    roots.forEach((r, i) => {
+      if (!r.isCa) throw new ConfigurationError(`roots.${i}: not a CA certificate`);
+    });
+    const issuers = new Map<string, Issuer>();
+    for (const ic of config.issuers) issuers.set(ic.id, await loadIssuer(ic, env[ic.keySecret], roots));
+    const active = issuers.get(config.activeIssuer);
+    if (active === undefined) throw new ConfigurationError(`activeIssuer "${config.activeIssuer}" is not loaded`);
+    const rootPems = roots.map((r) => encodePem(r.der, "CERTIFICATE"));
+    const tokens = new Map<string, TokenVerifier>();
+    for (const c of config.clusters) if (c.token !== undefined) tokens.set(c.name, tokenVerifier(c.token));
+    return new SigningCore(
+      config,
+      active,
+      issuers,
+      { roots: rootPems, pem: rootPems.join("") },
+      new ClientIndex(config.clusters),
+      tokens,
+      options.now ?? Date.now,
+    );
+  }
+
+  /** The configured cluster with this name (for callers that authenticate by other means, e.g. the benchmark). */
+  cluster(name: string): ClusterConfig {
+    const c = this.config.clusters.find((x) => x.name === name);
+    if (c === undefined) throw new Error(`no cluster named "${name}" in the configuration`);
+    return c;
+  }
+
+  /** Authenticates a request from its `cf` object and `Authorization` header; throws `UnauthenticatedError`. */
+  async authenticate(cf: unknown, authorization: string | null): Promise<ClusterConfig> {
+    const cluster = this.clients.authenticate(cf);
+    const verify = this.tokens.get(cluster.name);
+    if (verify !== undefined) await verify(authorization);
+    return cluster;
+  }
+
+  /** Applies the cluster's authorization and policy to one request and issues the certificate. */
+  async sign(request: SignRequest, cluster: ClusterConfig): Promise<SignResponse> {
+    if (!cluster.signerNames.includes(request.signerName)) {
+      throw new ForbiddenError(`cluster "${cluster.name}" may not use signer name "${request.signerName}"`);
+    }
+    const approved = await approve(request, cluster.policy);
+    const issuer = this.active;
+    const now = this.now();
+    if (now >= issuer.notAfter.getTime()) throw new UnavailableError(`issuing CA "${issuer.id}" has expired`);
+    const validity = validityFor(now, request.expirationSeconds, cluster.policy, issuer.notAfter);
+    const leaf = await buildLeaf(issuer, {
+      spki: approved.csr.spki,
+      publicKey: approved.csr.publicKey,
+      dnsNames: approved.dnsNames,
+      uris: approved.uris,
+      keyUsage: approved.keyUsage,
+      extKeyUsage: approved.extKeyUsage,
+      ...validity,
+    });
+    return {
+      certificateChain: leaf.pem + issuer.chainPem,
+      serialNumber: leaf.serialNumber,
+      notBefore: validity.notBefore.toISOString(),
+      notAfter: validity.notAfter.toISOString(),
+    };
+  }
+}

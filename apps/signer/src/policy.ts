@@ -1,0 +1,120 @@
+/**
+ * The signer's policy (DESIGN.md "Policy"): approval proves nothing, so everything is checked here,
+ * cheap checks first and the proof-of-possession signature last. Each refusal names what was wrong.
+ */
+import {
+  ALLOWED_USAGES,
+  CsrError,
+  csrKey,
+  csrSignatureHash,
+  DerError,
+  PemError,
+  parseCsrPem,
+  parseWorkloadId,
+  SpiffeError,
+  toX509Usages,
+  verifyCsrSignature,
+  type KeyUsageName,
+  type ParsedCsr,
+  type PolicyConfig,
+  type SignRequest,
+} from "@edgeca/shared";
+import { InvalidRequestError, PolicyDeniedError } from "./errors.ts";
+
+/** What policy allows into the certificate: names and usages from the profile, the key from the CSR. */
+export interface Approved {
+  readonly csr: ParsedCsr;
+  readonly profile: "workload" | "control-plane";
+  readonly uris: readonly string[];
+  readonly dnsNames: readonly string[];
+  readonly keyUsage: ReadonlySet<KeyUsageName>;
+  readonly extKeyUsage: readonly string[];
+}
+
+/** Whether `name` matches `pattern` (exact, or `*.` standing for exactly one leading label). */
+export function dnsNameMatches(pattern: string, name: string): boolean {
+  const n = name.toLowerCase();
+  if (!pattern.startsWith("*.")) return n === pattern;
+  const suffix = pattern.slice(1);
+  return n.endsWith(suffix) && n.length > suffix.length && !n.slice(0, -suffix.length).includes(".");
+}
+
+function checkUsages(usages: readonly string[]): { keyUsage: Set<KeyUsageName>; extKeyUsage: readonly string[] } {
+  const refused = usages.filter((u) => !ALLOWED_USAGES.has(u));
+  if (refused.length > 0) {
+    throw new PolicyDeniedError(`usages ${refused.map((u) => JSON.stringify(u)).join(", ")} are not allowed; allowed: ${[...ALLOWED_USAGES].join(", ")}`);
+  }
+  const x = toX509Usages(usages);
+  // DESIGN.md profile: digitalSignature always, keyEncipherment only when requested.
+  const keyUsage = new Set<KeyUsageName>(["digitalSignature"]);
+  if (x.keyUsage.has("keyEncipherment")) keyUsage.add("keyEncipherment");
+  return { keyUsage, extKeyUsage: x.extKeyUsage };
+}
+
+function parse(pem: string): ParsedCsr {
+  try {
+    return parseCsrPem(pem);
+  } catch (error) {
+    if (error instanceof CsrError || error instanceof PemError || error instanceof DerError) {
+      throw new InvalidRequestError(`csr: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+function checkKey(csr: ParsedCsr): void {
+  let key;
+  try {
+    key = csrKey(csr);
+  } catch (error) {
+    throw new InvalidRequestError(`csr: malformed public key: ${error instanceof Error ? error.message : ""}`, { cause: error });
+  }
+  if (key.kind === "ec" && (key.curve === "P-256" || key.curve === "P-384")) return;
+  if (key.kind === "rsa" && key.bits >= 2048 && key.bits <= 4096 && key.exponent === 65537) return;
+  const what = key.kind === "ec" ? `ECDSA ${key.curve}` : key.kind === "rsa" ? `RSA-${key.bits} with exponent ${key.exponent}` : "an unknown algorithm";
+  throw new PolicyDeniedError(`key type ${what} is not allowed; use RSA 2048–4096 with exponent 65537, or ECDSA P-256/P-384`);
+}
+
+function checkNames(csr: ParsedCsr, policy: PolicyConfig): Pick<Approved, "profile" | "uris" | "dnsNames"> {
+  const n = csr.names;
+  if (n.email.length > 0 || n.ip.length > 0 || n.other > 0) {
+    throw new PolicyDeniedError("csr: only URI (workload) or DNS (control plane) subject alternative names are allowed; found email, IP or other names");
+  }
+  if (n.uri.length > 0) {
+    if (n.uri.length !== 1 || n.dns.length > 0) throw new PolicyDeniedError("csr: a workload certificate carries exactly one URI SAN and no DNS SAN");
+    const uri = n.uri[0] ?? "";
+    let id;
+    try {
+      id = parseWorkloadId(uri);
+    } catch (error) {
+      throw new PolicyDeniedError(`csr: ${error instanceof SpiffeError ? error.message : "invalid SPIFFE ID"}`, { cause: error });
+    }
+    if (id.trustDomain !== policy.trustDomain) {
+      throw new PolicyDeniedError(`csr: trust domain "${id.trustDomain}" is not this cluster's trust domain "${policy.trustDomain}"`);
+    }
+    return { profile: "workload", uris: [uri], dnsNames: [] };
+  }
+  if (n.dns.length > 0) {
+    if (policy.controlPlaneDnsNames.length === 0) throw new PolicyDeniedError("csr: DNS SANs are not allowed: this cluster has no control-plane profile");
+    const refused = n.dns.filter((d) => !policy.controlPlaneDnsNames.some((p) => dnsNameMatches(p, d)));
+    if (refused.length > 0) throw new PolicyDeniedError(`csr: DNS names not allowed by the control-plane profile: ${refused.join(", ")}`);
+    return { profile: "control-plane", uris: [], dnsNames: n.dns.map((d) => d.toLowerCase()) };
+  }
+  throw new PolicyDeniedError("csr: no subject alternative name; a workload CSR carries one spiffe:// URI SAN");
+}
+
+/** Applies the policy of one cluster to a sign request. Throws `InvalidRequestError` or `PolicyDeniedError`. */
+export async function approve(request: SignRequest, policy: PolicyConfig): Promise<Approved> {
+  if (!policy.allowedRequestors.includes(request.requestor.username)) {
+    throw new PolicyDeniedError(`requestor "${request.requestor.username}" may not obtain certificates from this signer`);
+  }
+  const usages = checkUsages(request.usages);
+  const csr = parse(request.csr);
+  if (csr.requestsCa) throw new PolicyDeniedError("csr: requests a CA certificate (basicConstraints cA TRUE)");
+  const names = checkNames(csr, policy);
+  checkKey(csr);
+  const hash = csrSignatureHash(csr);
+  if (hash === undefined) throw new PolicyDeniedError("csr: signature algorithm must be ECDSA or RSA PKCS#1 v1.5 with SHA-256, SHA-384 or SHA-512");
+  if (!(await verifyCsrSignature(csr, csrKey(csr), hash))) throw new InvalidRequestError("csr: proof-of-possession signature does not verify");
+  return { csr, ...names, ...usages };
+}

@@ -1,0 +1,44 @@
+/**
+ * Step 2 of DESIGN.md "Authentication of the shim": the shim's projected ServiceAccount token, verified
+ * against the cluster's JWKS from configuration (no network): signature, issuer, audience, expiry, subject.
+ */
+import type { TokenConfig } from "@edgeca/shared";
+import { createLocalJWKSet, errors, jwtVerify } from "jose";
+import { UnauthenticatedError } from "./errors.ts";
+
+/** Algorithms kube-apiserver can sign ServiceAccount tokens with (RS256 by default, ES* with EC keys). */
+const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"];
+
+/** Verifies `Authorization: Bearer <token>` for one cluster. */
+export type TokenVerifier = (authorization: string | null) => Promise<void>;
+
+function describe(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return "token expired";
+  if (error instanceof errors.JWTClaimValidationFailed) return `token claim "${error.claim}" is not what this signer expects`;
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "token signature does not verify";
+  if (error instanceof errors.JWKSNoMatchingKey) return "token is not signed by a key of this cluster's JWKS";
+  if (error instanceof errors.JOSEAlgNotAllowed) return "token algorithm not allowed";
+  if (error instanceof errors.JOSEError) return `token invalid (${error.code})`;
+  return "token invalid";
+}
+
+/** Builds the verifier once per isolate (the JWKS is imported lazily by jose and then cached). */
+export function tokenVerifier(config: TokenConfig): TokenVerifier {
+  const jwks = createLocalJWKSet(config.jwks);
+  return async (authorization) => {
+    const match = authorization === null ? null : /^Bearer ([A-Za-z0-9_.-]+)$/.exec(authorization);
+    const token = match?.[1];
+    if (token === undefined) throw new UnauthenticatedError("a ServiceAccount bearer token is required");
+    try {
+      await jwtVerify(token, jwks, {
+        issuer: config.issuer,
+        audience: config.audience,
+        subject: config.subject,
+        algorithms: ALGORITHMS,
+        requiredClaims: ["exp"],
+      });
+    } catch (error) {
+      throw new UnauthenticatedError(describe(error), { cause: error });
+    }
+  };
+}
