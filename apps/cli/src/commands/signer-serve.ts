@@ -1,0 +1,63 @@
+import { once } from "node:events";
+import { parseArgs } from "node:util";
+import { UsageError, type Command } from "../command.ts";
+import { LocalMaterialError, startLocalSigner } from "../signer/index.ts";
+
+const help = `usage: edgeca signer serve --dir DIR [--port N]
+
+Runs the real signer Worker in workerd (Miniflare) behind the local edge emulator on 127.0.0.1: a TLS
+server that asks for a client certificate without requiring it, verifies it against DIR/client-ca-cert.pem
+and hands the result to the Worker as cf.tlsClientAuth, exactly as Cloudflare does. /healthz answers
+without a certificate; /v1/* refuses with 401 unless the client presents DIR/client-cert.pem.
+
+The Worker is bundled by wrangler (deploy --dry-run) from apps/signer; its bindings are EDGECA_CONFIG from
+DIR/worker/config.json and the secrets in DIR/worker/secrets.json. The edge's serving CA is written to
+DIR/edge-ca-cert.pem. Stops cleanly on SIGINT/SIGTERM.
+
+flags:
+  --dir DIR    the directory edgeca init --out wrote (required)
+  --port N     port on 127.0.0.1 (default: a free one)
+
+example:
+  edgeca init --out .edgeca/local && edgeca signer serve --dir .edgeca/local --port 8443
+  curl --cacert .edgeca/local/edge-ca-cert.pem --cert .edgeca/local/client-cert.pem \\
+       --key .edgeca/local/client-key.pem https://127.0.0.1:8443/v1/bundle`;
+
+function parsePort(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) throw new UsageError(`--port must be a number from 0 to 65535, got "${value}"`);
+  return port;
+}
+
+/** \`edgeca signer serve\`: the local signer stack in the foreground. */
+export const signerServeCommand: Command = {
+  name: "signer serve",
+  summary: "run the signer Worker locally (workerd) behind the mTLS edge emulator",
+  help,
+  async run(argv) {
+    let values: { dir?: string | undefined; port?: string | undefined };
+    try {
+      ({ values } = parseArgs({ args: [...argv], options: { dir: { type: "string" }, port: { type: "string" } }, strict: true }));
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    if (values.dir === undefined) throw new UsageError("--dir DIR is required (the directory edgeca init --out wrote)");
+    const port = parsePort(values.port);
+    let signer;
+    try {
+      signer = await startLocalSigner({ dir: values.dir, ...(port === undefined ? {} : { port }) });
+    } catch (error) {
+      if (error instanceof LocalMaterialError) throw new UsageError(error.message, { cause: error });
+      if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError(`--port ${values.port ?? ""}: address in use`, { cause: error });
+      throw error;
+    }
+    console.log(`listening on ${signer.url}`);
+    console.log(`edge CA (trust it to reach the signer): ${signer.serverCaPath}`);
+    const signal = await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
+    console.log(`${String(signal[0] ?? "signal")}: stopping`);
+    await signer.stop();
+    console.log("stopped");
+    return 0;
+  },
+};

@@ -1,0 +1,5 @@
+// The CLI's library surface, used by the demo, benchmarks and other packages' tests.
+// Each line re-exports one area; add yours on its own line.
+export {};
+export { startLocalSigner, signerRequest, postJson, bundleWorker } from "./signer/index.ts";
+export type { LocalSigner, LocalSignerOptions, SignerAnswer, SignerRequest, WorkerBundle } from "./signer/index.ts";

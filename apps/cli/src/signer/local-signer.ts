@@ -1,0 +1,74 @@
+/**
+ * The signer as it runs on Cloudflare, on this machine: the real Worker bundle in workerd (Miniflare)
+ * behind the edge emulator, which terminates mTLS and hands the verdict over as `cf.tlsClientAuth`.
+ */
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { startEdgeEmulator, type EdgeUpstream } from "@edgeca/testenv";
+import { Miniflare } from "miniflare";
+import { readLocalMaterial } from "./local-material.ts";
+import { bundleWorker, type WorkerBundle } from "./worker-bundle.ts";
+
+export interface LocalSignerOptions {
+  /** The directory `edgeca init --out` wrote. */
+  readonly dir: string;
+  /** 0 or absent: a free port. */
+  readonly port?: number;
+  /** A bundle made earlier (e.g. by the benchmark); absent: bundle now with wrangler. */
+  readonly bundle?: WorkerBundle;
+}
+
+export interface LocalSigner {
+  /** `https://127.0.0.1:PORT` */
+  readonly url: string;
+  readonly port: number;
+  /** PEM of the CA behind the edge's serving certificate; also written to `serverCaPath`. */
+  readonly serverCaPem: string;
+  /** `DIR/edge-ca-cert.pem` */
+  readonly serverCaPath: string;
+  /** Stops the edge and workerd; resolves when the port is free and workerd has exited. */
+  stop(): Promise<void>;
+}
+
+/** Starts the Worker in workerd with the Worker config and secrets of `dir`, behind the edge emulator. */
+export async function startLocalSigner(options: LocalSignerOptions): Promise<LocalSigner> {
+  const material = await readLocalMaterial(options.dir);
+  const bundle = options.bundle ?? (await bundleWorker());
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: bundle.scriptPath,
+    compatibilityDate: bundle.config.compatibility_date,
+    compatibilityFlags: bundle.config.compatibility_flags,
+    bindings: { EDGECA_CONFIG: material.configText, ...material.secrets },
+  });
+  const upstream: EdgeUpstream = async (request, cf) => {
+    const answer = await mf.dispatchFetch(request.url, {
+      method: request.method,
+      headers: [...request.headers],
+      ...(request.body === null ? {} : { body: request.body as never, duplex: "half" }),
+      cf: cf as never,
+      redirect: "manual",
+    });
+    return new Response(answer.body as ReadableStream<Uint8Array> | null, { status: answer.status, headers: [...answer.headers] });
+  };
+  try {
+    await mf.ready;
+    const edge = await startEdgeEmulator({ clientCaPem: material.clientCaPem, upstream, ...(options.port === undefined ? {} : { port: options.port }) });
+    const serverCaPath = join(options.dir, "edge-ca-cert.pem");
+    await writeFile(serverCaPath, edge.serverCaPem);
+    return {
+      url: edge.url,
+      port: edge.port,
+      serverCaPem: edge.serverCaPem,
+      serverCaPath,
+      async stop() {
+        await edge.close();
+        await mf.dispose();
+        if (options.bundle === undefined) await rm(bundle.outDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await mf.dispose();
+    throw error;
+  }
+}
