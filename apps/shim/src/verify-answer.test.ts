@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import type { X509Certificate as NodeCertificate} from "node:crypto";
+import type { X509Certificate as NodeCertificate } from "node:crypto";
 import { webcrypto } from "node:crypto";
 import {
   BasicConstraintsExtension,
