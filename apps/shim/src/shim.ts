@@ -6,7 +6,7 @@
 import { hostname } from "node:os";
 import { CertificatesV1Api, KubeConfig } from "@kubernetes/client-node";
 import { sleep, systemClock, type Clock } from "./clock.ts";
-import type { ShimConfig } from "./config.ts";
+import { ConfigError, type ShimConfig } from "./config.ts";
 import { CsrCache } from "./csr-cache.ts";
 import { createEventRecorder } from "./event-recorder.ts";
 import { startHealthServer } from "./health-server.ts";
@@ -201,7 +201,14 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
 
 function defaultKubeConfig(config: ShimConfig): KubeConfig {
   const kc = new KubeConfig();
-  if (config.kubeconfig !== undefined) kc.loadFromFile(config.kubeconfig);
-  else kc.loadFromCluster();
+  if (config.kubeconfig === undefined) {
+    kc.loadFromCluster();
+    return kc;
+  }
+  try {
+    kc.loadFromFile(config.kubeconfig);
+  } catch (error) {
+    throw new ConfigError(`KUBECONFIG: cannot load ${config.kubeconfig}: ${error instanceof Error ? error.message : String(error)}`);
+  }
   return kc;
 }
