@@ -1,1 +1,2 @@
 export * from "./edge/index.ts";
+export * from "./control-plane/index.ts";

@@ -1,0 +1,17 @@
+export { ensureBinaries } from "./binaries.ts";
+export type { Binaries } from "./binaries.ts";
+export { ControlPlane, startControlPlane } from "./control-plane.ts";
+export type { StartControlPlaneOptions } from "./control-plane.ts";
+export { ControlPlaneClient } from "./control-plane-client.ts";
+export type { ControlPlaneInfo, Jwks, MintTokenRequest, ServiceAccountKubeconfig } from "./control-plane-client.ts";
+export { BinaryBuildError, ControlPlaneError, KubeApiError } from "./errors.ts";
+export { freePort } from "./free-port.ts";
+export { KubeApiClient } from "./kube-api-client.ts";
+export type { KubeApiClientOptions, KubeResponse } from "./kube-api-client.ts";
+export { renderKubeconfig } from "./kubeconfig.ts";
+export type { KubeconfigCredentials, KubeconfigParams } from "./kubeconfig.ts";
+export { runKubectl } from "./kubectl.ts";
+export type { KubectlResult } from "./kubectl.ts";
+export { createClusterPki } from "./pki.ts";
+export type { ClusterPki, KeyPairPem } from "./pki.ts";
+export { processesMentioning } from "./processes-mentioning.ts";
