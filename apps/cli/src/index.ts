@@ -3,3 +3,4 @@
 export {};
 export { startLocalSigner, signerRequest, postJson, bundleWorker } from "./signer/index.ts";
 export type { LocalSigner, LocalSignerOptions, SignerAnswer, SignerRequest, WorkerBundle } from "./signer/index.ts";
+export * from "./local/index.ts";

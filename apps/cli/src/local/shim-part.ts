@@ -1,0 +1,111 @@
+/**
+ * The shim part of `edgeca local up`: applies infra/k8s/overlays/local (the shim's real RBAC), gives the
+ * shim a kubeconfig for its own ServiceAccount and a signer-audience token, and runs apps/shim as a child
+ * process configured through the environment exactly as the Deployment configures it. It reads the signer's
+ * material from `<stateDir>/signer/` and the signer's URL from `<stateDir>/signer-url` (written by the
+ * signer part). Logs go to `<stateDir>/shim.log`; the part is up once the shim's /readyz answers 200.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { freePort } from "@edgeca/testenv";
+import type { StackContext, StackPart } from "./local-stack.ts";
+
+const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
+const SHIM_NAMESPACE = "edgeca-system";
+const SHIM_SERVICE_ACCOUNT = "edgeca-shim";
+/** The audience the local signer's material expects (infra/k8s/overlays/local EDGECA_TOKEN_AUDIENCE). */
+export const LOCAL_TOKEN_AUDIENCE = "edgeca-signer";
+const READY_TIMEOUT_MS = 60_000;
+
+/** Starts the shim against the local control plane and signer; resolves once it is ready. */
+export async function startShimPart(context: StackContext): Promise<StackPart> {
+  const { controlPlane, stateDir, log } = context;
+  const dir = join(stateDir, "shim");
+  await mkdir(dir, { recursive: true });
+  const signerDir = join(stateDir, "signer");
+  const signerUrl = (await readFile(join(stateDir, "signer-url"), "utf8").catch(() => "")).trim();
+  if (signerUrl === "") throw new Error(`${join(stateDir, "signer-url")}: missing; the shim needs the signer part started first`);
+
+  log("applying infra/k8s/overlays/local (the shim's RBAC)");
+  const applied = await controlPlane.kubectl(["apply", "-k", join(repoRoot, "infra/k8s/overlays/local")]);
+  if (applied.code !== 0) throw new Error(`kubectl apply -k infra/k8s/overlays/local failed: ${applied.stderr}`);
+  const kube = await controlPlane.kubeconfigForServiceAccount(SHIM_NAMESPACE, SHIM_SERVICE_ACCOUNT, { path: join(dir, "kubeconfig") });
+
+  // The token kubelet would project: audience = the signer's, re-minted well before it expires.
+  const tokenPath = join(dir, "signer-token");
+  const mint = async (): Promise<void> => {
+    const token = await controlPlane.mintToken({ namespace: SHIM_NAMESPACE, serviceAccount: SHIM_SERVICE_ACCOUNT, audiences: [LOCAL_TOKEN_AUDIENCE], expirationSeconds: 3600 });
+    await writeFile(tokenPath, token, { mode: 0o600 });
+  };
+  await mint();
+  const remint = setInterval(() => {
+    mint().catch((error: unknown) => {
+      log(`shim: re-minting its token failed: ${String(error)}`);
+    });
+  }, 30 * 60_000);
+  remint.unref();
+
+  const port = await freePort();
+  const env: Record<string, string> = {
+    ...stringEnv(process.env),
+    EDGECA_SIGNER_URL: signerUrl,
+    EDGECA_SIGNER_NAMES: context.signerName,
+    EDGECA_CLIENT_CERT_FILE: join(signerDir, "client-cert.pem"),
+    EDGECA_CLIENT_KEY_FILE: join(signerDir, "client-key.pem"),
+    EDGECA_SIGNER_CA_FILE: join(signerDir, "edge-ca-cert.pem"),
+    EDGECA_TOKEN_FILE: tokenPath,
+    EDGECA_TOKEN_AUDIENCE: LOCAL_TOKEN_AUDIENCE,
+    EDGECA_BUNDLE_REFRESH_SECONDS: "5",
+    EDGECA_HTTP_HOST: "127.0.0.1",
+    EDGECA_HTTP_PORT: String(port),
+    POD_NAME: "edgeca-shim-local",
+    POD_NAMESPACE: SHIM_NAMESPACE,
+    KUBECONFIG: kube.kubeconfigPath,
+  };
+  const logFile = createWriteStream(join(stateDir, "shim.log"), { flags: "a" });
+  const child: ChildProcess = spawn(join(repoRoot, "node_modules/.bin/tsx"), [join(repoRoot, "apps/shim/src/main.ts")], {
+    cwd: repoRoot,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.pipe(logFile);
+  child.stderr?.pipe(logFile);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => { resolve(code); }));
+
+  const stop = async (): Promise<void> => {
+    clearInterval(remint);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const done = await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)]);
+      if (!done) child.kill("SIGKILL");
+      await exited;
+    }
+    logFile.end();
+  };
+
+  log(`starting the shim (logs: ${join(stateDir, "shim.log")})`);
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`the shim exited with status ${child.exitCode} during start-up; see ${join(stateDir, "shim.log")}`);
+    }
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the shim was not ready within ${READY_TIMEOUT_MS / 1000} s; see ${join(stateDir, "shim.log")}`);
+    }
+    await sleep(250);
+  }
+  log(`shim ready (metrics: http://127.0.0.1:${port}/metrics)`);
+  return { name: "shim", stop };
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
