@@ -15,9 +15,15 @@ const script = fileURLToPath(new URL("../../scripts/ensure-binaries.sh", import.
  * time (several minutes; progress goes to stderr). Safe to call from several processes at once: the script
  * serializes builders with a lock file. Set EDGECA_BIN_DIR to use another cache directory.
  */
-export async function ensureBinaries(options: { readonly log?: (line: string) => void } = {}): Promise<Binaries> {
+export async function ensureBinaries(
+  options: {
+    readonly log?: (line: string) => void;
+    /** The script's environment (default: this process's), e.g. another EDGECA_BIN_DIR. */
+    readonly env?: NodeJS.ProcessEnv;
+  } = {},
+): Promise<Binaries> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const child = spawn("bash", [script], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("bash", [script], { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env });
   let stdout = "";
   let stderrTail = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
