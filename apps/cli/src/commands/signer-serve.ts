@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../command.ts";
 import { LocalMaterialError, startLocalSigner } from "../signer/index.ts";
@@ -44,6 +43,13 @@ export const signerServeCommand: Command = {
     }
     if (values.dir === undefined) throw new UsageError("--dir DIR is required (the directory edgeca init --out wrote)");
     const port = parsePort(values.port);
+    // Listen for the stop signals before starting, so a signal during start-up (bundling, workerd) still
+    // ends in a clean stop instead of Node's default exit that would leave workerd behind.
+    let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+    const stopSignal = new Promise<NodeJS.Signals>((resolve) => (onSignal = resolve));
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
     let signer;
     try {
       signer = await startLocalSigner({ dir: values.dir, ...(port === undefined ? {} : { port }) });
@@ -52,11 +58,18 @@ export const signerServeCommand: Command = {
       if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError(`--port ${values.port ?? ""}: address in use`, { cause: error });
       throw error;
     }
+    // Miniflare installs SIGINT/SIGTERM listeners that kill workerd and call process.exit(130/143) at once.
+    // This command owns the process, so it takes those signals over and stops through signer.stop()
+    // (Miniflare's dispose); Miniflare's "exit" hook stays as the safety net for workerd.
+    for (const name of ["SIGINT", "SIGTERM"] as const) {
+      for (const listener of process.listeners(name)) if (!before[name].includes(listener)) process.off(name, listener);
+    }
     console.log(`listening on ${signer.url}`);
     console.log(`edge CA (trust it to reach the signer): ${signer.serverCaPath}`);
-    const signal = await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
-    console.log(`${String(signal[0] ?? "signal")}: stopping`);
+    console.log(`${await stopSignal}: stopping`);
     await signer.stop();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     console.log("stopped");
     return 0;
   },

@@ -37,6 +37,8 @@ export async function startLocalSigner(options: LocalSignerOptions): Promise<Loc
   const mf = new Miniflare({
     modules: true,
     scriptPath: bundle.scriptPath,
+    // Module names are paths relative to this root; the bundle lives in its own (temporary) directory.
+    modulesRoot: bundle.outDir,
     compatibilityDate: bundle.config.compatibility_date,
     compatibilityFlags: bundle.config.compatibility_flags,
     bindings: { EDGECA_CONFIG: material.configText, ...material.secrets },
