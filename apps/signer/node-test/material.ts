@@ -6,7 +6,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { exportJWK, generateKeyPair } from "jose";
 import { webcrypto } from "node:crypto";
-import type { SignerConfigInput } from "@edgeca/shared";
+import { encodePem, parseCsrPem, type SignerConfigInput } from "@edgeca/shared";
 import type { TestCsrs, TestFixtures } from "../src/testing/fixtures.ts";
 
 x509.cryptoProvider.set(webcrypto as Crypto);
@@ -110,13 +110,13 @@ export async function makeCsr(opts: CsrOptions = {}): Promise<string> {
   return csr.toString("pem");
 }
 
-/** Flips one bit inside the CSR's signed public key, keeping the DER well formed. */
+/** Flips the last byte of the CSR's public key, keeping the DER well formed (the signature no longer matches). */
 function tamper(pem: string): string {
-  const der = new Uint8Array(x509.PemConverter.decodeFirst(pem));
-  // The EC point starts with 0x04 after the BIT STRING header; alter a byte well inside it.
-  const at = der.indexOf(0x04, 30);
-  der[at + 10] = (der[at + 10] ?? 0) ^ 0x01;
-  return x509.PemConverter.encode(der.buffer, "CERTIFICATE REQUEST");
+  const csr = parseCsrPem(pem);
+  const der = Uint8Array.from(csr.der);
+  const end = csr.publicKey.byteOffset - csr.der.byteOffset + csr.publicKey.length - 1;
+  der[end] = (der[end] ?? 0) ^ 0x01;
+  return encodePem(der, "CERTIFICATE REQUEST");
 }
 
 function randomHex(bytes: number): string {

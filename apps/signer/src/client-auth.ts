@@ -4,7 +4,7 @@
  * compared exactly; anything missing or unexpected fails closed with 401.
  */
 import { normaliseHex, type ClusterConfig } from "@edgeca/shared";
-import { z } from "zod";
+import * as z from "zod";
 import { UnauthenticatedError } from "./errors.ts";
 
 /** The fields of `cf.tlsClientAuth` the signer reads (Cloudflare docs: all strings). */

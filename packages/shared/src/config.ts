@@ -5,7 +5,7 @@
  * never half usable. A rotation A → A+B → B is three configurations: add B to `issuers` and its root to
  * `roots`; switch `activeIssuer` to B; drop A and A's root.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { parseCertificateDer } from "./certificate.ts";
 import { decodePemBlocks } from "./pem.ts";
 import { isValidTrustDomain } from "./spiffe.ts";

@@ -35,9 +35,9 @@ describe("parseCsrPem", () => {
     const pem = await makeCsr({ uris: ["spiffe://cluster.local/ns/a/sa/b"] });
     const csr = parseCsrPem(pem);
     const der = Uint8Array.from(csr.der);
-    // Flip one byte inside the public key: still well-formed, no longer the signed key.
-    const at = der.indexOf(0x04, csr.der.length - csr.signature.length - 100);
-    der[at + 20] = (der[at + 20] ?? 0) ^ 0x01;
+    // Flip the last byte of the public key: still well-formed DER, no longer the key that signed.
+    const end = csr.publicKey.byteOffset - csr.der.byteOffset + csr.publicKey.length - 1;
+    der[end] = (der[end] ?? 0) ^ 0x01;
     const tampered = parseCsrDer(der);
     expect(await verifyCsrSignature(tampered, csrKey(tampered), "SHA-256")).toBe(false);
   });

@@ -39,13 +39,14 @@ export interface Tlv {
 
 /** Reads a run of consecutive TLVs in `bytes[start, end)`. */
 export class DerReader {
+  // Plain fields, no parameter properties: the package stays loadable by Node's type stripping.
+  readonly bytes: Uint8Array;
+  private readonly end: number;
   private pos: number;
 
-  constructor(
-    readonly bytes: Uint8Array,
-    start = 0,
-    private readonly end = bytes.length,
-  ) {
+  constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
+    this.bytes = bytes;
+    this.end = end;
     this.pos = start;
   }
 

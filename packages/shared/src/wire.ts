@@ -2,7 +2,7 @@
  * The signer's HTTP API, v1 (DESIGN.md "HTTP API"). Each zod schema and its type share one name.
  * Both sides parse with these: the Worker its request bodies, the shim the Worker's answers.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** Upper bound of a request body the signer reads (DESIGN.md: 64 KiB). */
 export const MAX_BODY_BYTES = 64 * 1024;
