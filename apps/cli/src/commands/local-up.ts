@@ -2,7 +2,8 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../command.ts";
 import { localParts, startLocalStack } from "../local/index.ts";
-import type { PartStarter } from "../local/index.ts";
+import type { LocalStack, PartStarter } from "../local/index.ts";
+import { BinaryBuildError, ControlPlaneError } from "@edgeca/testenv";
 
 const help = `usage: edgeca local up --state-dir DIR [--no-signer] [--no-shim] [--signer-name NAME]
                        [--trust-domain DOMAIN] [--allowed-requestor USER]...
@@ -23,6 +24,8 @@ flags:
   --signer-name NAME         default example.com/foo
   --trust-domain DOMAIN      default cluster.local
   --allowed-requestor USER   may be repeated; default system:serviceaccount:istio-system:istiod
+
+exit status: 0 stopped by a signal, 1 the stack failed to start (the message quotes the logs), 2 usage error
 
 example:
   edgeca local up --state-dir .edgeca/local --no-shim
@@ -91,7 +94,17 @@ export const localUpCommand: Command = {
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
     try {
-      const stack = await startLocalStack({ stateDir: resolve(stateDir), signerName, trustDomain, allowedRequestors, parts, log });
+      let stack: LocalStack;
+      try {
+        stack = await startLocalStack({ stateDir: resolve(stateDir), signerName, trustDomain, allowedRequestors, parts, log });
+      } catch (error) {
+        // The build or start-up failure already says which step failed and quotes the logs.
+        if (error instanceof BinaryBuildError || error instanceof ControlPlaneError) {
+          log(`failed: ${error.message}`);
+          return 1;
+        }
+        throw error;
+      }
       try {
         if (signalled === undefined) {
           log(`kubeconfig: ${stack.kubeconfigPath}`);
