@@ -99,13 +99,16 @@ export class LeaderElector {
       lease = await this.#api.readNamespacedLease({ name, namespace });
     } catch (error) {
       if (kubeStatus(error) !== 404) throw error;
-      const created = await this.#api.createNamespacedLease({
-        namespace,
-        body: {
-          metadata: { name, namespace },
-          spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: new V1MicroTime(now), renewTime: new V1MicroTime(now), leaseTransitions: 0 },
-        },
+      const body = {
+        metadata: { name, namespace },
+        spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: new V1MicroTime(now), renewTime: new V1MicroTime(now), leaseTransitions: 0 },
+      };
+      const created = await this.#api.createNamespacedLease({ namespace, body }).catch((createError: unknown) => {
+        // 409: another candidate created it first; it leads this round.
+        if (kubeStatus(createError) === 409) return undefined;
+        throw createError;
       });
+      if (created === undefined) return false;
       this.#lease = created;
       return true;
     }
