@@ -6,3 +6,4 @@ export { bundleWorker, readWranglerConfig, SIGNER_APP_DIR, WorkerBundleError, Wr
 export type { WorkerBundle } from "./worker-bundle.ts";
 export { postJson, signerRequest } from "./signer-request.ts";
 export type { SignerAnswer, SignerRequest } from "./signer-request.ts";
+export { initMaterial } from "./init-material.ts";
