@@ -77,6 +77,8 @@ build() {
   log "step download: fetching Go modules for $name"
   if ! (cd "$dir" && go mod download -x) >>"$logf" 2>&1; then fail download "$logf"; fi
   log "step compile+link: go build $name (progress in $logf)"
+  # We hold the lock: any temporary file left is from an interrupted build.
+  rm -f "$destdir/.$name.tmp."*
   tmp="$destdir/.$name.tmp.$$"
   if ! (cd "$dir" && go build -v -trimpath -ldflags="-s -w $ldflags" -o "$tmp" .) >>"$logf" 2>&1; then
     rm -f "$tmp"
