@@ -16,8 +16,8 @@ import {
   encodePem,
   fromHex,
   OID,
+  sha1,
   Tag,
-  toArrayBuffer,
   toHex,
   writeGeneralNames,
   writeTime,
@@ -94,7 +94,7 @@ function randomSerial(): Uint8Array {
 export async function buildLeaf(issuer: Issuer, leaf: LeafTemplate): Promise<SignedLeaf> {
   const serial = randomSerial();
   // RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits.
-  const ski = new Uint8Array(await crypto.subtle.digest("SHA-1", toArrayBuffer(leaf.publicKey)));
+  const ski = sha1(leaf.publicKey);
   const extensions: Uint8Array[] = [keyUsageExtension(leaf.keyUsage)];
   if (leaf.extKeyUsage.length > 0) extensions.push(extKeyUsageExtension(leaf.extKeyUsage));
   extensions.push(

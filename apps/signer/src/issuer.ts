@@ -11,6 +11,7 @@ import {
   fromHex,
   OID,
   parseCertificateDer,
+  sha1,
   Tag,
   toArrayBuffer,
   type IssuerConfig,
@@ -42,9 +43,9 @@ export interface Issuer {
   readonly authorityKeyIdExtension: Uint8Array;
 }
 
-async function keyIdentifier(cert: ParsedCertificate): Promise<Uint8Array> {
+function keyIdentifier(cert: ParsedCertificate): Uint8Array {
   // RFC 5280 §4.2.1.2 method (1) when the CA certificate has no SKI extension.
-  return cert.subjectKeyId ?? new Uint8Array(await crypto.subtle.digest("SHA-1", toArrayBuffer(cert.publicKey)));
+  return cert.subjectKeyId ?? sha1(cert.publicKey);
 }
 
 /** Loads one issuer: parses its chain, checks it leads to one of `roots`, imports and checks its key. */
@@ -89,7 +90,7 @@ export async function loadIssuer(config: IssuerConfig, keyPem: unknown, roots: r
     throw new ConfigurationError(`${where}: secret ${config.keySecret} does not match the CA certificate's public key`);
   }
 
-  const kid = await keyIdentifier(certificate);
+  const kid = keyIdentifier(certificate);
   const authorityKeyIdExtension = der(
     Tag.SEQUENCE,
     der(Tag.OID, fromHex(OID.authorityKeyIdentifier)),

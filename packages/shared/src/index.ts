@@ -9,6 +9,7 @@ export * from "./ecdsa-signature.ts";
 export * from "./general-names.ts";
 export * from "./oid.ts";
 export * from "./pem.ts";
+export * from "./sha1.ts";
 export * from "./spiffe.ts";
 export * from "./usages.ts";
 export * from "./wire.ts";

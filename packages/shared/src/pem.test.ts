@@ -15,10 +15,10 @@ describe("decodePem", () => {
     expect(() => decodePem(`junk\n${pem}`, "CERTIFICATE")).toThrow(PemError);
   });
   it("refuses text after the block", () => {
-    expect(() => decodePem(`${pem}trailer`, "CERTIFICATE")).toThrow(/nothing else/);
+    expect(() => decodePem(`${pem}trailer`, "CERTIFICATE")).toThrow(/unexpected text after/);
   });
-  it("refuses two blocks and says how many it found", () => {
-    expect(() => decodePem(pem + pem, "CERTIFICATE")).toThrow(/found 2/);
+  it("refuses a second block", () => {
+    expect(() => decodePem(pem + pem, "CERTIFICATE")).toThrow(/exactly one CERTIFICATE PEM block, found more/);
   });
   it("refuses another label", () => {
     expect(() => decodePem(encodePem(der, "CERTIFICATE REQUEST"), "CERTIFICATE")).toThrow(/found CERTIFICATE REQUEST/);

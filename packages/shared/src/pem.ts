@@ -8,9 +8,10 @@
  *   writers), canonical base64 with padding only at the end;
  * - a single DER element per block: trailing bytes after it are refused (cf. `@peculiar/x509`'s reader,
  *   which ignores them, FIELD-NOTES).
- * Every failure is a `PemError` whose message names what was wrong.
+ * Every failure is a `PemError` whose message names what was wrong. The reader is a single linear scan
+ * (no backtracking regular expression), so its cost is proportional to the input.
  */
-import { fromBase64, toBase64 } from "./bytes.ts";
+import { fromBase64, toBase64Bytes } from "./bytes.ts";
 import { DerError, DerReader } from "./der.ts";
 
 /** Malformed PEM. Callers map it to a 400 `invalid_request`. */
@@ -21,17 +22,71 @@ export class PemError extends Error {
 /** Largest PEM text accepted by default (well above a 4096-bit RSA chain, below the 64 KiB body limit). */
 export const MAX_PEM_CHARS = 48 * 1024;
 
-const WS = "[ \\t\\r\\n]*";
-const BODY = "((?:[A-Za-z0-9+/=]{1,76}\\r?\\n)+)";
-// The label grammar of RFC 7468 §3 (printable ASCII except "-", single inner spaces) suffices for us.
-const BLOCK = `-----BEGIN ([A-Z0-9]+(?: [A-Z0-9]+)*)-----\\r?\\n${BODY}-----END \\1-----`;
-const SINGLE = new RegExp(`^${WS}${BLOCK}${WS}$`);
-const STICKY = new RegExp(`${WS}${BLOCK}(?:\\r?\\n|$)`, "y");
+const MAX_LINE = 76;
+const LABEL = /^[A-Z0-9]+(?: [A-Z0-9]+)*$/;
+
+function isSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0a;
+}
+
+function skipSpace(text: string, at: number): number {
+  while (at < text.length && isSpace(text.charCodeAt(at))) at++;
+  return at;
+}
+
+/** Reads the end of a line at `at` (LF or CRLF); returns the index after it, or -1. */
+function lineEnd(text: string, at: number): number {
+  if (text.charCodeAt(at) === 0x0a) return at + 1;
+  if (text.charCodeAt(at) === 0x0d && text.charCodeAt(at + 1) === 0x0a) return at + 2;
+  return -1;
+}
+
+interface Block {
+  readonly label: string;
+  readonly der: Uint8Array;
+  /** Index just after the END line (and its line ending, if any). */
+  readonly end: number;
+}
+
+/** Reads one block starting exactly at `at`; `n` numbers it in messages. */
+function readBlock(text: string, at: number, n: number): Block {
+  const where = n > 0 ? `block ${n}` : "PEM block";
+  if (!text.startsWith("-----BEGIN ", at)) throw new PemError(`${where}: expected "-----BEGIN " (strict RFC 7468 framing, nothing before the block)`);
+  const labelStart = at + 11;
+  const labelEnd = text.indexOf("-----", labelStart);
+  if (labelEnd < 0 || labelEnd - labelStart > 64) throw new PemError(`${where}: malformed BEGIN line`);
+  const label = text.slice(labelStart, labelEnd);
+  if (!LABEL.test(label)) throw new PemError(`${where}: malformed label`);
+  let pos = lineEnd(text, labelEnd + 5);
+  if (pos < 0) throw new PemError(`${where}: BEGIN line must end with a line break`);
+  const lines: string[] = [];
+  for (;;) {
+    if (text.startsWith("-----END ", pos)) break;
+    const start = pos;
+    while (pos < text.length && pos - start <= MAX_LINE) {
+      const c = text.charCodeAt(pos);
+      const b64 = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f || c === 0x3d;
+      if (!b64) break;
+      pos++;
+    }
+    if (pos === start) throw new PemError(`${label} ${where}: line ${lines.length + 1} of the body is not base64 (headers and blank lines are not allowed)`);
+    if (pos - start > MAX_LINE) throw new PemError(`${label} ${where}: body line longer than ${MAX_LINE} characters`);
+    lines.push(text.slice(start, pos));
+    pos = lineEnd(text, pos);
+    if (pos < 0) throw new PemError(`${label} ${where}: invalid character in the base64 body`);
+  }
+  if (lines.length === 0) throw new PemError(`${label} ${where}: empty body`);
+  const endLine = `-----END ${label}-----`;
+  if (!text.startsWith(endLine, pos)) throw new PemError(`${label} ${where}: END line does not match "${endLine}"`);
+  pos += endLine.length;
+  const after = lineEnd(text, pos);
+  return { label, der: decodeBody(lines.join(""), label), end: after < 0 ? pos : after };
+}
 
 function decodeBody(body: string, label: string): Uint8Array {
   let der: Uint8Array;
   try {
-    der = fromBase64(body.replace(/\r?\n/g, ""));
+    der = fromBase64(body);
   } catch {
     throw new PemError(`${label} block: invalid base64`);
   }
@@ -45,48 +100,44 @@ function decodeBody(body: string, label: string): Uint8Array {
   return der;
 }
 
+function checkSize(text: string, maxChars: number): void {
+  if (text.length > maxChars) throw new PemError(`PEM text is ${text.length} characters, over the limit of ${maxChars}`);
+}
+
 /** Decodes text that must be exactly one PEM block with label `label`; returns its DER. */
 export function decodePem(text: string, label: string, maxChars = MAX_PEM_CHARS): Uint8Array {
-  if (text.length > maxChars) throw new PemError(`PEM text is ${text.length} characters, over the limit of ${maxChars}`);
-  const match = SINGLE.exec(text);
-  if (match === null) {
-    const blocks = text.match(/-----BEGIN /g)?.length ?? 0;
-    if (blocks > 1) throw new PemError(`expected exactly one ${label} PEM block, found ${blocks}`);
-    throw new PemError(`expected exactly one ${label} PEM block and nothing else (strict RFC 7468 framing)`);
+  checkSize(text, maxChars);
+  const block = readBlock(text, skipSpace(text, 0), 0);
+  if (block.label !== label) throw new PemError(`expected a ${label} PEM block, found ${block.label}`);
+  const rest = skipSpace(text, block.end);
+  if (rest < text.length) {
+    if (text.startsWith("-----BEGIN ", rest)) throw new PemError(`expected exactly one ${label} PEM block, found more`);
+    throw new PemError(`unexpected text after the ${label} PEM block (strict RFC 7468 framing)`);
   }
-  const [, found = "", body = ""] = match;
-  if (found !== label) throw new PemError(`expected a ${label} PEM block, found ${found}`);
-  return decodeBody(body, label);
+  return block.der;
 }
 
 /** Decodes one or more PEM blocks that must all have label `label` (a chain, a bundle); returns their DER in order. */
 export function decodePemBlocks(text: string, label = "CERTIFICATE", maxChars = MAX_PEM_CHARS): Uint8Array[] {
-  if (text.length > maxChars) throw new PemError(`PEM text is ${text.length} characters, over the limit of ${maxChars}`);
+  checkSize(text, maxChars);
   const out: Uint8Array[] = [];
-  STICKY.lastIndex = 0;
-  let at = 0;
-  for (;;) {
-    STICKY.lastIndex = at;
-    const match = STICKY.exec(text);
-    if (match === null) break;
-    const [, found = "", body = ""] = match;
-    if (found !== label) throw new PemError(`block ${out.length + 1}: expected ${label}, found ${found}`);
-    out.push(decodeBody(body, `${label} ${out.length + 1}`));
-    at = STICKY.lastIndex;
+  let at = skipSpace(text, 0);
+  if (at === text.length) throw new PemError(`no ${label} PEM block`);
+  while (at < text.length) {
+    if (!text.startsWith("-----BEGIN ", at)) throw new PemError(`unexpected text after ${out.length} ${label} block(s) (strict RFC 7468 framing)`);
+    const block = readBlock(text, at, out.length + 1);
+    if (block.label !== label) throw new PemError(`block ${out.length + 1}: expected ${label}, found ${block.label}`);
+    out.push(block.der);
+    at = skipSpace(text, block.end);
   }
-  if (!/^[ \t\r\n]*$/.test(text.slice(at))) {
-    throw new PemError(`unexpected text after ${out.length} ${label} block(s) (strict RFC 7468 framing)`);
-  }
-  if (out.length === 0) throw new PemError(`no ${label} PEM block`);
   return out;
 }
 
+const ascii = new TextDecoder("latin1");
+
 /** Encodes DER as one PEM block: 64-character lines, LF endings, a final LF. */
 export function encodePem(der: Uint8Array, label: string): string {
-  const b64 = toBase64(der);
-  let body = "";
-  for (let i = 0; i < b64.length; i += 64) body += `${b64.slice(i, i + 64)}\n`;
-  return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
+  return `-----BEGIN ${label}-----\n${ascii.decode(toBase64Bytes(der, 64))}-----END ${label}-----\n`;
 }
 
 /** Encodes several DER certificates as consecutive CERTIFICATE blocks (nothing after the last). */
