@@ -4,3 +4,5 @@ export {};
 export { startLocalSigner, signerRequest, postJson, bundleWorker } from "./signer/index.ts";
 export type { LocalSigner, LocalSignerOptions, SignerAnswer, SignerRequest, WorkerBundle } from "./signer/index.ts";
 export * from "./local/index.ts";
+export { createIstioCsr, runFirstDemo } from "./demo/index.ts";
+export type { CsrKeyType, IstioCsr, IstioCsrOptions } from "./demo/index.ts";

@@ -1,6 +1,7 @@
 import type { Command } from "../command.ts";
 import { signerServeCommand } from "./signer-serve.ts";
 import { verifyCommand } from "./verify.ts";
+import { demoCommand } from "./demo.ts";
 import { localUpCommand } from "./local-up.ts";
 
 /** Every sub-command, in the order `edgeca --help` lists them. */
@@ -8,4 +9,5 @@ export const commands: readonly Command[] = [
   signerServeCommand,
   verifyCommand,
   localUpCommand,
+  demoCommand,
 ];
