@@ -67,7 +67,8 @@ export async function startShimPart(context: StackContext): Promise<StackPart> {
     KUBECONFIG: kube.kubeconfigPath,
   };
   const logFile = createWriteStream(join(stateDir, "shim.log"), { flags: "a" });
-  const child: ChildProcess = spawn(join(repoRoot, "node_modules/.bin/tsx"), [join(repoRoot, "apps/shim/src/main.ts")], {
+  // apps/shim/src/main.ts with this Node and the tsx loader (the workspace packages export TypeScript).
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "apps/shim/src/main.ts")], {
     cwd: repoRoot,
     env,
     stdio: ["ignore", "pipe", "pipe"],
