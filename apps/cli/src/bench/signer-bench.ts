@@ -125,7 +125,7 @@ export async function runSignerBench(options: BenchOptions, log: (line: string) 
   const firstRequest = { startupMs: t1 - t0, firstSignMs: t2 - t1, secondSignMs: t3 - t2 };
 
   const rows: KeyRow[] = [];
-  const one = { count: options.count, seconds: options.seconds, concurrency: 1, warmup: 20 };
+  const one = { count: options.count, seconds: options.seconds, concurrency: 1, warmup: Math.min(20, options.count) };
   const many = { ...one, concurrency: options.concurrency };
   try {
     for (const keyType of ["P-256", "RSA-2048"] as const) {
