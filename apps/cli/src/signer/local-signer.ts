@@ -2,10 +2,10 @@
  * The signer as it runs on Cloudflare, on this machine: the real Worker bundle in workerd (Miniflare)
  * behind the edge emulator, which terminates mTLS and hands the verdict over as `cf.tlsClientAuth`.
  */
-import { rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { startEdgeEmulator, type EdgeUpstream } from "@edgeca/testenv";
 import { Miniflare } from "miniflare";
+import { edgeIdentityPaths, loadOrCreateEdgeIdentity } from "./edge-identity.ts";
 import { readLocalMaterial } from "./local-material.ts";
 import { bundleWorker, type WorkerBundle } from "./worker-bundle.ts";
 
@@ -24,7 +24,7 @@ export interface LocalSigner {
   readonly port: number;
   /** PEM of the CA behind the edge's serving certificate; also written to `serverCaPath`. */
   readonly serverCaPem: string;
-  /** `DIR/edge-ca-cert.pem` */
+  /** `DIR/edge-ca-cert.pem`; the same across restarts on the same DIR (the identity is kept in DIR/edge/). */
   readonly serverCaPath: string;
   /** Stops the edge and workerd; resolves when the port is free and workerd has exited. */
   stop(): Promise<void>;
@@ -55,9 +55,14 @@ export async function startLocalSigner(options: LocalSignerOptions): Promise<Loc
   };
   try {
     await mf.ready;
-    const edge = await startEdgeEmulator({ clientCaPem: material.clientCaPem, upstream, ...(options.port === undefined ? {} : { port: options.port }) });
-    const serverCaPath = join(options.dir, "edge-ca-cert.pem");
-    await writeFile(serverCaPath, edge.serverCaPem);
+    const identity = await loadOrCreateEdgeIdentity(options.dir);
+    const edge = await startEdgeEmulator({
+      clientCaPem: material.clientCaPem,
+      upstream,
+      identity,
+      ...(options.port === undefined ? {} : { port: options.port }),
+    });
+    const serverCaPath = edgeIdentityPaths(options.dir).caPath;
     return {
       url: edge.url,
       port: edge.port,
@@ -71,6 +76,7 @@ export async function startLocalSigner(options: LocalSignerOptions): Promise<Loc
     };
   } catch (error) {
     await mf.dispose();
+    if (options.bundle === undefined) await rm(bundle.outDir, { recursive: true, force: true });
     throw error;
   }
 }

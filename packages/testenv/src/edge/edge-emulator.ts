@@ -12,7 +12,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { TLSSocket } from "node:tls";
-import { createServerCertificate } from "./server-certificate.ts";
+import { createServerCertificate, type ServerCertificate } from "./server-certificate.ts";
 import { describeClientCertificate, type TlsClientAuth } from "./tls-client-auth.ts";
 
 /** The `cf` object the emulator hands the upstream (only the part the signer reads). */
@@ -31,6 +31,8 @@ export interface EdgeEmulatorOptions {
   readonly port?: number;
   /** Request bodies over this are refused with 413 before they reach the upstream (default 1 MiB). */
   readonly maxBodyBytes?: number;
+  /** The serving identity to use (e.g. kept across restarts); absent: a fresh one. */
+  readonly identity?: ServerCertificate;
 }
 
 export interface EdgeEmulator {
@@ -141,7 +143,7 @@ async function relay(req: IncomingMessage, res: ServerResponse, origin: string, 
  * the client certificate (or its absence); the answer is streamed back unchanged.
  */
 export async function startEdgeEmulator(options: EdgeEmulatorOptions): Promise<EdgeEmulator> {
-  const identity = await createServerCertificate();
+  const identity = options.identity ?? (await createServerCertificate());
   const tls: ServerOptions = {
     key: identity.keyPem,
     cert: identity.certPem,

@@ -4,3 +4,5 @@ export { NO_CLIENT_CERTIFICATE, tlsClientAuthFor } from "./tls-client-auth.ts";
 export type { PresentedCertificate, TlsClientAuth } from "./tls-client-auth.ts";
 export { createTestCa } from "./test-pki.ts";
 export type { TestCa, TestCertificate } from "./test-pki.ts";
+export { createServerCertificate } from "./server-certificate.ts";
+export type { ServerCertificate } from "./server-certificate.ts";
