@@ -6,3 +6,4 @@ export type { LocalSigner, LocalSignerOptions, SignerAnswer, SignerRequest, Work
 export * from "./local/index.ts";
 export { createIstioCsr, runFirstDemo } from "./demo/index.ts";
 export type { CsrKeyType, IstioCsr, IstioCsrOptions } from "./demo/index.ts";
+export * from "./init/index.ts";
