@@ -6,9 +6,15 @@ import { renderKubeconfig } from "./kubeconfig.ts";
 import { runKubectl } from "./kubectl.ts";
 import type { KubectlResult } from "./kubectl.ts";
 
+/** One JSON Web Key (RFC 7517): `kty` is always present; the other members depend on it. */
+export interface Jwk {
+  readonly kty: string;
+  readonly [member: string]: unknown;
+}
+
 /** A JSON Web Key Set as served at /openid/v1/jwks. */
 export interface Jwks {
-  readonly keys: readonly Record<string, unknown>[];
+  readonly keys: readonly Jwk[];
 }
 
 /**

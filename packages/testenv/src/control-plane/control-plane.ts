@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ensureBinaries } from "./binaries.ts";
 import { ControlPlaneClient } from "./control-plane-client.ts";
-import type { ControlPlaneInfo, Jwks } from "./control-plane-client.ts";
+import type { ControlPlaneInfo, Jwk, Jwks } from "./control-plane-client.ts";
 import { ControlPlaneError } from "./errors.ts";
 import { freePort } from "./free-port.ts";
 import { KubeApiClient } from "./kube-api-client.ts";
@@ -232,10 +232,13 @@ async function waitFor(what: string, deadline: number, process: ProcessGroup, pr
 
 function parseJwks(value: unknown): Jwks {
   if (typeof value === "object" && value !== null && "keys" in value && Array.isArray(value.keys)) {
-    const keys: Record<string, unknown>[] = [];
+    const keys: Jwk[] = [];
     for (const key of value.keys as unknown[]) {
       if (typeof key !== "object" || key === null || Array.isArray(key)) throw new ControlPlaneError("/openid/v1/jwks: a key is not an object");
-      keys.push(Object.fromEntries(Object.entries(key)));
+      const members: Record<string, unknown> = Object.fromEntries(Object.entries(key));
+      const kty = members.kty;
+      if (typeof kty !== "string") throw new ControlPlaneError("/openid/v1/jwks: a key has no kty");
+      keys.push({ ...members, kty });
     }
     if (keys.length > 0) return { keys };
   }

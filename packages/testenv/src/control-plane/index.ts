@@ -3,7 +3,7 @@ export type { Binaries } from "./binaries.ts";
 export { ControlPlane, startControlPlane } from "./control-plane.ts";
 export type { StartControlPlaneOptions } from "./control-plane.ts";
 export { ControlPlaneClient } from "./control-plane-client.ts";
-export type { ControlPlaneInfo, Jwks, MintTokenRequest, ServiceAccountKubeconfig } from "./control-plane-client.ts";
+export type { ControlPlaneInfo, Jwk, Jwks, MintTokenRequest, ServiceAccountKubeconfig } from "./control-plane-client.ts";
 export { BinaryBuildError, ControlPlaneError, KubeApiError } from "./errors.ts";
 export { freePort } from "./free-port.ts";
 export { KubeApiClient } from "./kube-api-client.ts";
