@@ -29,6 +29,7 @@ export interface BenchOptions {
 export interface KeyRow {
   readonly keyType: CsrKeyType;
   readonly floor: Rate;
+  readonly floorConcurrent: Rate;
   readonly node: Rate;
   readonly nodeConcurrent: Rate;
   readonly workerd: Rate;
@@ -39,6 +40,8 @@ export interface BenchResult {
   readonly options: BenchOptions;
   readonly rows: readonly KeyRow[];
   readonly bundle: { readonly bytes: number; readonly gzipBytes: number };
+  /** `GET /healthz` through dispatchFetch: the Node ↔ workerd transport cost every workerd figure includes. */
+  readonly workerdHealthz: Rate;
   /** Fresh Miniflare: time to ready, then the first /v1/sign. */
   readonly firstRequest: { readonly startupMs: number; readonly firstSignMs: number; readonly secondSignMs: number };
 }
@@ -127,7 +130,13 @@ export async function runSignerBench(options: BenchOptions, log: (line: string) 
   const rows: KeyRow[] = [];
   const one = { count: options.count, seconds: options.seconds, concurrency: 1, warmup: Math.min(20, options.count) };
   const many = { ...one, concurrency: options.concurrency };
+  let workerdHealthz: Rate;
   try {
+    log("workerd: /healthz transport baseline");
+    workerdHealthz = await measureRate(async () => {
+      const res = await fresh.dispatchFetch("https://signer.example/healthz");
+      await res.arrayBuffer();
+    }, one);
     for (const keyType of ["P-256", "RSA-2048"] as const) {
       const { csrPem } = await createIstioCsr({ keyType, uris: [SPIFFE_ID] });
       const request = signRequest(setup, csrPem);
@@ -135,6 +144,7 @@ export async function runSignerBench(options: BenchOptions, log: (line: string) 
       log(`${keyType}: floor`);
       const floorOp = await floorOperation(csrPem, setup.caKeyPem);
       const floor = await measureRate(floorOp, one);
+      const floorConcurrent = await measureRate(floorOp, many);
       log(`${keyType}: Node signing core`);
       const nodeOp = () => core.sign(request, cluster);
       const node = await measureRate(nodeOp, one);
@@ -143,10 +153,10 @@ export async function runSignerBench(options: BenchOptions, log: (line: string) 
       const workerdOp = () => dispatchSign(fresh, setup, body);
       const workerd = await measureRate(workerdOp, one);
       const workerdConcurrent = await measureRate(workerdOp, many);
-      rows.push({ keyType, floor, node, nodeConcurrent, workerd, workerdConcurrent });
+      rows.push({ keyType, floor, floorConcurrent, node, nodeConcurrent, workerd, workerdConcurrent });
     }
   } finally {
     await fresh.dispose();
   }
-  return { options, rows, bundle: { bytes: bundle.bytes, gzipBytes: bundle.gzipBytes }, firstRequest };
+  return { options, rows, bundle: { bytes: bundle.bytes, gzipBytes: bundle.gzipBytes }, firstRequest, workerdHealthz };
 }
