@@ -1,0 +1,48 @@
+/**
+ * The real signer client with a hold: for CSR names the test marks, the signer's (real) answer is kept
+ * back until the test releases it. Not a mock: the request goes to the real Worker and its answer is
+ * returned unchanged; only the timing is controlled, because a CSR "deleted while in flight" needs the
+ * deletion to land between the signer's answer and the status write, which no real part can arrange.
+ */
+import type { SignerClient } from "../signer-client.ts";
+
+export interface HeldSigner extends SignerClient {
+  /** Holds answers for `csrName` until `release(csrName)`; resolves once one is being held. */
+  hold(csrName: string): Promise<void>;
+  release(csrName: string): void;
+  /** How many sign calls were made for `csrName`. */
+  calls(csrName: string): number;
+}
+
+export function holdable(inner: SignerClient): HeldSigner {
+  const held = new Map<string, { reached: () => void; reachedPromise: Promise<void>; release: () => void; released: Promise<void> }>();
+  const calls = new Map<string, number>();
+  return {
+    async sign(request, signal) {
+      const name = request.object?.name ?? "";
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      const answer = await inner.sign(request, signal);
+      const gate = held.get(name);
+      if (gate !== undefined) {
+        gate.reached();
+        await gate.released;
+      }
+      return answer;
+    },
+    bundle: (signal) => inner.bundle(signal),
+    close: () => { inner.close(); },
+    hold(csrName) {
+      let reached = (): void => undefined;
+      let release = (): void => undefined;
+      const reachedPromise = new Promise<void>((r) => (reached = r));
+      const released = new Promise<void>((r) => (release = r));
+      held.set(csrName, { reached, reachedPromise, release, released });
+      return reachedPromise;
+    },
+    release(csrName) {
+      held.get(csrName)?.release();
+      held.delete(csrName);
+    },
+    calls: (csrName) => calls.get(csrName) ?? 0,
+  };
+}
