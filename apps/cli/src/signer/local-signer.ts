@@ -44,10 +44,13 @@ export async function startLocalSigner(options: LocalSignerOptions): Promise<Loc
     bindings: { EDGECA_CONFIG: material.configText, ...material.secrets },
   });
   const upstream: EdgeUpstream = async (request, cf) => {
+    // The body is read whole first (the emulator caps it at 1 MiB): streamed, undici fails the whole
+    // exchange ("fetch failed") when the Worker answers 413 before reading all of a large body.
+    const body = request.body === null ? undefined : new Uint8Array(await request.arrayBuffer());
     const answer = await mf.dispatchFetch(request.url, {
       method: request.method,
       headers: [...request.headers],
-      ...(request.body === null ? {} : { body: request.body as never, duplex: "half" }),
+      ...(body === undefined ? {} : { body }),
       cf: cf as never,
       redirect: "manual",
     });
