@@ -93,6 +93,7 @@ export const localUpCommand: Command = {
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
+    const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
     try {
       let stack: LocalStack;
       try {
@@ -104,6 +105,12 @@ export const localUpCommand: Command = {
           return 1;
         }
         throw error;
+      }
+      // Miniflare (the signer part) adds SIGINT/SIGTERM listeners that call process.exit at once, which
+      // would skip the orderly stop below. This command owns the process: it takes those signals back;
+      // Miniflare's "exit" hook stays as the safety net for workerd.
+      for (const name of ["SIGINT", "SIGTERM"] as const) {
+        for (const listener of process.listeners(name)) if (!before[name].includes(listener)) process.off(name, listener);
       }
       try {
         if (signalled === undefined) {

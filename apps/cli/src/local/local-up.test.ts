@@ -1,81 +1,143 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import type { ChildProcessByStdio } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { ensureBinaries, processesMentioning, runKubectl } from "@edgeca/testenv";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 const main = join(root, "apps/cli/src/main.ts");
-let stateDir = "";
+let scratch = "";
 
 beforeAll(async () => {
-  // A first build of etcd and kube-apiserver takes many minutes; do it (or wait for it) outside the test.
+  // A first build of etcd and kube-apiserver takes many minutes; do it (or wait for it) outside the tests.
   await ensureBinaries();
-  stateDir = await mkdtemp(join(tmpdir(), "edgeca-local-up-"));
+  scratch = await mkdtemp(join(tmpdir(), "edgeca-local-up-"));
 }, 40 * 60_000);
 
 afterAll(async () => {
-  await rm(stateDir, { recursive: true, force: true });
+  await rm(scratch, { recursive: true, force: true });
 });
+
+interface Running {
+  readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  readonly exited: Promise<number | null>;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `edgeca local up ARGS` as the user would (this Node, the tsx loader); resolves at "ready" or exit. */
+async function localUp(args: readonly string[]): Promise<{ run: Running; ready: boolean; ms: number }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, ["--import", "tsx", main, "local", "up", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const run: Running = {
+    child,
+    exited: new Promise((resolve) => child.on("exit", (code) => {
+      resolve(code);
+    })),
+    stdout: "",
+    stderr: "",
+  };
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (run.stderr += c));
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => {
+      resolve(false);
+    }, 150_000);
+    child.stdout.setEncoding("utf8").on("data", (c: string) => {
+      run.stdout += c;
+      if (run.stdout.split("\n").includes("ready")) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+    void run.exited.then(() => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+  return { run, ready, ms: Date.now() - started };
+}
+
+/** GET over mTLS with a bearer token, trusting `caPem`. */
+async function mtlsGet(url: string, tls: { ca: string; cert: string; key: string }, token: string): Promise<{ status: number; body: string }> {
+  return await new Promise((resolve, reject) => {
+    const req = request(url, { ...tls, headers: { authorization: `Bearer ${token}` }, timeout: 10_000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (c: string) => (body += c));
+      res.on("end", () => {
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 describe("edgeca local up", () => {
   test("--no-signer --no-shim prints ready, serves kubectl through DIR/kubeconfig, and SIGTERM stops it with no process left", async () => {
-    const started = Date.now();
-    const child = spawn(process.execPath, ["--import", "tsx", main, "local", "up", "--state-dir", stateDir, "--no-signer", "--no-shim"], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => {
-      resolve(code);
-    }));
+    const stateDir = join(scratch, "bare");
+    const { run, ready, ms } = await localUp(["--state-dir", stateDir, "--no-signer", "--no-shim"]);
     try {
-      const ready = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => {
-          resolve(false);
-        }, 90_000);
-        child.stdout.setEncoding("utf8").on("data", (c: string) => {
-          stdout += c;
-          if (stdout.split("\n").includes("ready")) {
-            clearTimeout(timer);
-            resolve(true);
-          }
-        });
-        void exited.then(() => {
-          clearTimeout(timer);
-          resolve(false);
-        });
-      });
-      expect(ready, `no "ready" line; stderr:\n${stderr}`).toBe(true);
-      console.log(`local up --no-signer --no-shim: ready after ${Date.now() - started} ms`);
-
-      const nodes = await runKubectl(join(stateDir, "kubeconfig"), ["get", "namespace", "default", "-o", "jsonpath={.metadata.name}"]);
-      expect(nodes.stderr).toBe("");
-      expect(nodes.stdout).toBe("default");
-      const csrs = await runKubectl(join(stateDir, "kubeconfig"), ["get", "csr"]);
-      expect(csrs.code).toBe(0);
+      expect(ready, `no "ready" line; stderr:\n${run.stderr}`).toBe(true);
+      console.log(`local up --no-signer --no-shim: ready after ${ms} ms`);
+      const ns = await runKubectl(join(stateDir, "kubeconfig"), ["get", "namespace", "default", "-o", "jsonpath={.metadata.name}"]);
+      expect(ns.stderr).toBe("");
+      expect(ns.stdout).toBe("default");
+      expect((await runKubectl(join(stateDir, "kubeconfig"), ["get", "csr"])).code).toBe(0);
     } finally {
-      child.kill("SIGTERM");
+      run.child.kill("SIGTERM");
     }
-    expect(await exited).toBe(0);
-    expect(stdout).toBe("ready\n");
-    expect(stderr).toContain("stopped");
+    expect(await run.exited).toBe(0);
+    expect(run.stdout).toBe("ready\n");
+    expect(run.stderr).toContain("stopped");
     // etcd and kube-apiserver ran with their data under the state dir: nothing may still mention it.
     expect(processesMentioning(stateDir)).toEqual([]);
   });
 
+  test("with the signer: DIR/root-cert.pem is what the signer's bundle serves to the shim's identity, and SIGTERM stops it all", async () => {
+    const stateDir = join(scratch, "signer");
+    const { run, ready, ms } = await localUp(["--state-dir", stateDir, "--no-shim"]);
+    try {
+      expect(ready, `no "ready" line; stderr:\n${run.stderr}`).toBe(true);
+      console.log(`local up --no-shim (control plane + signer): ready after ${ms} ms`);
+      const kubeconfig = join(stateDir, "kubeconfig");
+      // The shim's identity, as a cluster admin would set it up, with a token for the signer's audience.
+      await runKubectl(kubeconfig, ["create", "namespace", "edgeca-system"]);
+      await runKubectl(kubeconfig, ["create", "serviceaccount", "edgeca-shim", "-n", "edgeca-system"]);
+      const token = await runKubectl(kubeconfig, ["create", "token", "edgeca-shim", "-n", "edgeca-system", "--audience", "edgeca-signer"]);
+      expect(token.code, token.stderr).toBe(0);
+
+      const signerDir = join(stateDir, "signer");
+      const url = (await readFile(join(stateDir, "signer-url"), "utf8")).trim();
+      const tls = {
+        ca: await readFile(join(signerDir, "edge-ca-cert.pem"), "utf8"),
+        cert: await readFile(join(signerDir, "client-cert.pem"), "utf8"),
+        key: await readFile(join(signerDir, "client-key.pem"), "utf8"),
+      };
+      const bundle = await mtlsGet(`${url}/v1/bundle`, tls, token.stdout.trim());
+      expect(bundle.status, bundle.body).toBe(200);
+      const rootPem = await readFile(join(stateDir, "root-cert.pem"), "utf8");
+      expect((JSON.parse(bundle.body) as { roots: string[] }).roots.map((r) => r.trim())).toEqual([rootPem.trim()]);
+
+      // A token for another audience is refused: the signer checks the cluster's tokens for real.
+      const other = await runKubectl(kubeconfig, ["create", "token", "edgeca-shim", "-n", "edgeca-system", "--audience", "someone-else"]);
+      expect((await mtlsGet(`${url}/v1/bundle`, tls, other.stdout.trim())).status).toBe(401);
+    } finally {
+      run.child.kill("SIGTERM");
+    }
+    expect(await run.exited).toBe(0);
+    expect(run.stderr).toContain("stopped");
+    expect(processesMentioning(stateDir)).toEqual([]);
+  });
+
   test("without --state-dir it is a usage error (exit 2) naming the flag", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", main, "local", "up", "--no-signer", "--no-shim"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => {
-      resolve(c);
-    }));
-    expect(code).toBe(2);
-    expect(stderr).toContain("--state-dir DIR is required");
+    const { run, ready } = await localUp(["--no-signer", "--no-shim"]);
+    expect(ready).toBe(false);
+    expect(await run.exited).toBe(2);
+    expect(run.stderr).toContain("--state-dir DIR is required");
   });
 });
