@@ -80,6 +80,14 @@ describe("issued certificate, as openssl sees it", () => {
     expect(text).toContain(`X509v3 Authority Key Identifier: \n                ${issuerSki ?? "?"}`);
   });
 
+  it("never copies requested extensions: the profile decides KeyUsage and ExtendedKeyUsage", async () => {
+    const { leaf } = split((await issue(fx.csrs.extraExtensions)).certificateChain);
+    const text = openssl(["x509", "-in", writeTemp("extra.pem", leaf), "-noout", "-text"]);
+    expect(text).toMatch(/X509v3 Key Usage: critical\s+Digital Signature, Key Encipherment\n/);
+    expect(text).not.toMatch(/Certificate Sign|Code Signing/);
+    expect(text.match(/X509v3 [A-Za-z ]+:/g)?.filter((m) => m !== "X509v3 extensions:")).toHaveLength(6);
+  });
+
   it("verifies to the root with openssl verify, the root not in the chain", async () => {
     const { leaf, intermediates } = split((await issue(fx.csrs.workloadRsa2048)).certificateChain);
     const out = openssl([

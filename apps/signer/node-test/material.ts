@@ -19,9 +19,9 @@ type Keys = CryptoKeyPair;
 async function ecKeys(curve = "P-256"): Promise<Keys> {
   return (await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: curve }, true, ["sign", "verify"])) as Keys;
 }
-async function rsaKeys(bits: number, hash = "SHA-256"): Promise<Keys> {
+async function rsaKeys(bits: number, hash = "SHA-256", exponent = [1, 0, 1]): Promise<Keys> {
   return (await webcrypto.subtle.generateKey(
-    { name: "RSASSA-PKCS1-v1_5", modulusLength: bits, publicExponent: new Uint8Array([1, 0, 1]), hash },
+    { name: "RSASSA-PKCS1-v1_5", modulusLength: bits, publicExponent: new Uint8Array(exponent), hash },
     true,
     ["sign", "verify"],
   )) as Keys;
@@ -88,6 +88,8 @@ interface CsrOptions {
   emails?: string[];
   ca?: boolean;
   hash?: string;
+  /** More requested extensions (which the signer must never copy). */
+  extra?: x509.Extension[];
 }
 
 /** A CSR as Istio writes it (critical SAN, no other extensions unless asked). */
@@ -101,6 +103,7 @@ export async function makeCsr(opts: CsrOptions = {}): Promise<string> {
   const extensions: x509.Extension[] = [];
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, true));
   if (opts.ca === true) extensions.push(new x509.BasicConstraintsExtension(true, undefined, true));
+  extensions.push(...(opts.extra ?? []));
   const isRsa = keys.privateKey.algorithm.name === "RSASSA-PKCS1-v1_5";
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     keys,
@@ -138,6 +141,14 @@ export async function makeCsrs(): Promise<TestCsrs> {
     workloadRsa2048: await makeCsr({ keys: await rsaKeys(2048), uris }),
     workloadRsa1024: await makeCsr({ keys: await rsaKeys(1024), uris }),
     workloadP521: await makeCsr({ keys: await ecKeys("P-521"), uris, hash: "SHA-512" }),
+    workloadRsaExponent3: await makeCsr({ keys: await rsaKeys(2048, "SHA-256", [3]), uris }),
+    extraExtensions: await makeCsr({
+      uris,
+      extra: [
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.codeSigning]),
+      ],
+    }),
     workloadSha1: await makeCsr({ keys: await rsaKeys(2048, "SHA-1"), uris, hash: "SHA-1" }),
     workloadWrongTrustDomain: await makeCsr({ uris: ["spiffe://evil.example/ns/default/sa/web"] }),
     workloadBadSpiffe: await makeCsr({ uris: ["spiffe://cluster.local/ns/default/sa/web/extra"] }),

@@ -66,6 +66,7 @@ describe("POST /v1/sign: refusals", () => {
     ["RSA-1024 key", "workloadRsa1024", /RSA-1024/],
     ["P-521 key", "workloadP521", /P-521/],
     ["SHA-1 signature", "workloadSha1", /SHA-256/],
+    ["RSA exponent 3", "workloadRsaExponent3", /exponent 3/],
     ["foreign trust domain", "workloadWrongTrustDomain", /trust domain "evil.example"/],
     ["malformed workload ID", "workloadBadSpiffe", /workload SPIFFE ID/],
     ["two URI SANs", "twoUris", /exactly one URI SAN/],

@@ -12,6 +12,9 @@ export interface TestCsrs {
   readonly workloadRsa1024: string;
   readonly workloadP521: string;
   readonly workloadSha1: string;
+  readonly workloadRsaExponent3: string;
+  /** A workload CSR that also requests KeyUsage keyCertSign and EKU codeSigning. */
+  readonly extraExtensions: string;
   readonly workloadWrongTrustDomain: string;
   readonly workloadBadSpiffe: string;
   readonly twoUris: string;
