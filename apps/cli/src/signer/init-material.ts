@@ -1,18 +1,16 @@
 /**
- * Fresh signer material in a directory, made by `edgeca init` run as its own process — the operator's
- * path, so the demo, the benchmark and the end-to-end tests use exactly what an operator gets.
+ * Fresh signer material in a new temporary directory, made by `edgeca init`'s own library
+ * (`createMaterial` + `writeMaterial`, the code the command runs), for the demo, the benchmark and the
+ * end-to-end tests.
  */
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "./cli-process.ts";
+import { createMaterial, writeMaterial, type InitOptions } from "../init/index.ts";
 
-/** Runs `edgeca init --out DIR [extra flags]` into a new temporary directory and returns DIR. */
-export async function initMaterial(extraArgs: readonly string[] = []): Promise<string> {
+/** Writes what `edgeca init --out DIR` writes into a new temporary DIR and returns DIR. */
+export async function initMaterial(options: InitOptions = {}): Promise<string> {
   const dir = join(await mkdtemp(join(tmpdir(), "edgeca-material-")), "material");
-  const result = await runCli(["init", "--out", dir, ...extraArgs], { timeoutMs: 120_000 });
-  if (result.status !== 0) {
-    throw new Error(`edgeca init --out ${dir} failed (status ${String(result.status)}):\n${result.stderr}${result.stdout}`);
-  }
+  await writeMaterial(dir, await createMaterial(options));
   return dir;
 }
