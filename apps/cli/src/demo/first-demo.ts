@@ -127,6 +127,7 @@ export async function runFirstDemo(print: (line: string) => void = console.log):
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   print(`signer stopped. ${CASES.length} requests, ${unexpected === 0 ? "every one handled as intended" : `${unexpected} UNEXPECTED`} (${seconds} s).`);
-  print(`The CA keys are in ${join(dir, "worker", "secrets.json")} (what \`wrangler secret bulk\` uploads) and ${join(dir, "offline")}; none of them ever reached a cluster.`);
+  print(`Where the keys are: the issuing CA's key in ${join(dir, "worker", "secrets.json")} (what \`wrangler secret bulk\` uploads to the Worker),`);
+  print(`the root's and the client CA's keys in ${join(dir, "offline")}; the cluster side holds only the shim's client key. No CA key ever reached a cluster.`);
   return unexpected === 0 ? 0 : 1;
 }
