@@ -104,7 +104,7 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
   });
 
   let leading = false;
-  const refreshAndPublish = async (): Promise<void> => {
+  const refreshAndPublishOnce = async (): Promise<void> => {
     try {
       const changed = await trust.refresh();
       if (changed) logger.info("trust bundle loaded", { roots: trust.roots.length });
@@ -113,6 +113,27 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
     }
     const pem = trust.current?.pem;
     if (leading && pem !== undefined) await publisher.publish(pem);
+  };
+  // One run at a time (the refresh loop and a new leadership both ask); a request during a run makes one
+  // more run afterwards, so a new leader always publishes what it has just fetched.
+  let running: Promise<void> | undefined;
+  let again = false;
+  // A function, not the variable: TypeScript would narrow the flag to false across the await.
+  const askedAgain = (): boolean => again;
+  const refreshAndPublish = (): Promise<void> => {
+    if (running !== undefined) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await refreshAndPublishOnce();
+      } while (askedAgain());
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
   };
 
   const work = async (q: WorkQueue): Promise<void> => {
