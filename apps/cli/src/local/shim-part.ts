@@ -81,7 +81,8 @@ export async function startShimPart(context: StackContext): Promise<StackPart> {
     clearInterval(remint);
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
-      const done = await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)]);
+      // Unref'd: once the shim has exited, this grace timer must not hold `local up` open for 15 s more.
+      const done = await Promise.race([exited.then(() => true), sleep(15_000, undefined, { ref: false }).then(() => false)]);
       if (!done) child.kill("SIGKILL");
       await exited;
     }
