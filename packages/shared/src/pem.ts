@@ -11,7 +11,7 @@
  * Every failure is a `PemError` whose message names what was wrong. The reader is a single linear scan
  * (no backtracking regular expression), so its cost is proportional to the input.
  */
-import { fromBase64, toBase64Bytes } from "./bytes.ts";
+import { fromBase64, toBase64 } from "./bytes.ts";
 import { DerError, DerReader } from "./der.ts";
 
 /** Malformed PEM. Callers map it to a 400 `invalid_request`. */
@@ -133,11 +133,9 @@ export function decodePemBlocks(text: string, label = "CERTIFICATE", maxChars = 
   return out;
 }
 
-const ascii = new TextDecoder("latin1");
-
 /** Encodes DER as one PEM block: 64-character lines, LF endings, a final LF. */
 export function encodePem(der: Uint8Array, label: string): string {
-  return `-----BEGIN ${label}-----\n${ascii.decode(toBase64Bytes(der, 64))}-----END ${label}-----\n`;
+  return `-----BEGIN ${label}-----\n${toBase64(der, 64)}-----END ${label}-----\n`;
 }
 
 /** Encodes several DER certificates as consecutive CERTIFICATE blocks (nothing after the last). */
