@@ -24,7 +24,7 @@ import { ForbiddenError, UnavailableError } from "./errors.ts";
 import { ConfigurationError, loadIssuer, type Issuer } from "./issuer.ts";
 import { validityFor } from "./lifetime.ts";
 import { approve } from "./policy.ts";
-import { tokenVerifier, type TokenVerifier } from "./token.ts";
+import { checkJwks, tokenVerifier, type TokenVerifier } from "./token.ts";
 
 export { ConfigurationError } from "./issuer.ts";
 
@@ -78,7 +78,12 @@ export class SigningCore {
     if (active === undefined) throw new ConfigurationError(`activeIssuer "${config.activeIssuer}" is not loaded`);
     const rootPems = roots.map((r) => encodePem(r.der, "CERTIFICATE"));
     const tokens = new Map<string, TokenVerifier>();
-    for (const c of config.clusters) if (c.token !== undefined) tokens.set(c.name, tokenVerifier(c.token));
+    for (const c of config.clusters) {
+      if (c.token === undefined) continue;
+      const problem = await checkJwks(c.token);
+      if (problem !== undefined) throw new ConfigurationError(`cluster "${c.name}" token: ${problem}`);
+      tokens.set(c.name, tokenVerifier(c.token));
+    }
     return new SigningCore(
       config,
       active,

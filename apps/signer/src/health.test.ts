@@ -50,6 +50,16 @@ describe("health and readiness", () => {
     expect(await res.text()).toContain("does not lead to any configured root");
   });
 
+  it("is not ready when a cluster's JWKS holds an unusable key", async () => {
+    const broken = structuredClone(fx.configs.a);
+    const dev = broken.clusters[0];
+    if (dev?.token === undefined) throw new Error("fixture: cluster dev has no token");
+    dev.token.jwks = { keys: [{ kty: "RSA", alg: "RS256", n: "AQAB" }] };
+    const res = await call("/readyz", { env: { ...envFor("a"), EDGECA_CONFIG: JSON.stringify(broken) } });
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain(`cluster \\"dev\\" token: jwks.keys.0`);
+  });
+
   it("refuses to sign with an invalid configuration: 503, never half configured", async () => {
     const res = await call("/v1/sign", { env: { EDGECA_CONFIG: "{}" }, body: {} });
     expect(res.status).toBe(503);

@@ -3,7 +3,7 @@
  * against the cluster's JWKS from configuration (no network): signature, issuer, audience, expiry, subject.
  */
 import type { TokenConfig } from "@edgeca/shared";
-import { createLocalJWKSet, errors, jwtVerify } from "jose";
+import { createLocalJWKSet, errors, importJWK, jwtVerify } from "jose";
 import { UnauthenticatedError } from "./errors.ts";
 
 /** Algorithms kube-apiserver can sign ServiceAccount tokens with (RS256 by default, ES* with EC keys). */
@@ -20,6 +20,29 @@ function describe(error: unknown): string {
   if (error instanceof errors.JOSEAlgNotAllowed) return "token algorithm not allowed";
   if (error instanceof errors.JOSEError) return `token invalid (${error.code})`;
   return "token invalid";
+}
+
+/** The algorithm to try a JWK with when it names none (kube-apiserver's JWKS normally does). */
+function defaultAlgorithm(jwk: { kty: string; crv?: unknown }): string {
+  if (jwk.kty === "EC") return jwk.crv === "P-384" ? "ES384" : jwk.crv === "P-521" ? "ES512" : "ES256";
+  return "RS256";
+}
+
+/**
+ * Imports every key of a JWKS once, so a broken key is a configuration error at load (`/readyz` 503)
+ * instead of a 401 on every request. Returns the problem, or undefined when all keys import.
+ */
+export async function checkJwks(config: TokenConfig): Promise<string | undefined> {
+  for (const [i, jwk] of config.jwks.keys.entries()) {
+    const alg = typeof jwk.alg === "string" ? jwk.alg : defaultAlgorithm(jwk);
+    if (!ALGORITHMS.includes(alg)) return `jwks.keys.${i}: algorithm ${alg} is not one kube-apiserver signs with`;
+    try {
+      await importJWK(jwk, alg);
+    } catch (error) {
+      return `jwks.keys.${i}: not a usable ${alg} public key (${error instanceof Error ? error.message : "import failed"})`;
+    }
+  }
+  return undefined;
 }
 
 /** Builds the verifier once per isolate (the JWKS is imported lazily by jose and then cached). */
