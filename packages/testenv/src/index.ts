@@ -1,2 +1,3 @@
 export * from "./edge/index.ts";
 export * from "./control-plane/index.ts";
+export * from "./istio/index.ts";
