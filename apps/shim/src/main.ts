@@ -3,7 +3,6 @@
  * The shim's entry point in the container: reads the environment, starts, and stops gracefully on SIGTERM
  * (releasing the leader Lease so the standby takes over at once).
  */
-import "reflect-metadata";
 import { ConfigError, loadConfig } from "./config.ts";
 import { startShim } from "./shim.ts";
 

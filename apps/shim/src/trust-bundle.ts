@@ -3,14 +3,13 @@
  * it, the leader publishes it. During a rotation the bundle holds old and new roots (DESIGN.md "Keys and
  * configuration"), so a chain that does not lead to a known root triggers one refresh before it is refused.
  */
-import type { X509Certificate } from "node:crypto";
 import type { Bundle } from "@edgeca/shared";
 import type { SignerClient } from "./signer-client.ts";
-import { readRoots } from "./verify-answer.ts";
+import { readRoots, type ChainCertificate } from "./verify-answer.ts";
 
 export class TrustBundle {
   #bundle: Bundle | undefined;
-  #roots: X509Certificate[] = [];
+  #roots: ChainCertificate[] = [];
   #lastSuccess: number | undefined;
   #inflight: Promise<boolean> | undefined;
   readonly #signer: SignerClient;
@@ -27,7 +26,7 @@ export class TrustBundle {
   }
 
   /** Parsed roots of the current bundle. */
-  get roots(): readonly X509Certificate[] {
+  get roots(): readonly ChainCertificate[] {
     return this.#roots;
   }
 

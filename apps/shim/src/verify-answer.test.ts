@@ -1,5 +1,4 @@
 import "reflect-metadata";
-import type { X509Certificate as NodeCertificate } from "node:crypto";
 import { webcrypto } from "node:crypto";
 import {
   BasicConstraintsExtension,
@@ -11,7 +10,7 @@ import {
   type X509Certificate,
 } from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readRequest, readRoots, verifyAnswer, VerificationError, type RequestedCertificate } from "./verify-answer.ts";
+import { readRequest, readRoots, verifyAnswer, VerificationError, type ChainCertificate, type RequestedCertificate } from "./verify-answer.ts";
 
 // A small PKI made at test time (keys are never committed): root → intermediate → leaf, as the signer issues.
 const EC = { name: "ECDSA", namedCurve: "P-256" } as const;
@@ -56,7 +55,7 @@ let root: Awaited<ReturnType<typeof ca>>;
 let intermediate: Awaited<ReturnType<typeof ca>>;
 let workload: webcrypto.CryptoKeyPair;
 let request: RequestedCertificate;
-let roots: NodeCertificate[];
+let roots: ChainCertificate[];
 
 const pem = (...certs: X509Certificate[]): string => certs.map((c) => c.toString("pem")).join("\n");
 
@@ -114,13 +113,13 @@ describe("verifyAnswer", () => {
   it("refuses text after the last certificate and blocks other than CERTIFICATE", async () => {
     const good = pem(await leaf(intermediate, workload.publicKey), intermediate.cert);
     expect(() => { verifyAnswer(request, `${good}\ntrailing text`, roots, Date.now()); }).toThrow(/unexpected text/);
-    expect(() => { verifyAnswer(request, `${good}\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n`, roots, Date.now()); }).toThrow(/unexpected text/);
+    expect(() => { verifyAnswer(request, `${good}\n-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n`, roots, Date.now()); }).toThrow(/expected CERTIFICATE, found PRIVATE KEY/);
   });
 });
 
 describe("readRequest", () => {
   it("reads the key and the requested SANs", () => {
-    expect(request.sans).toEqual([`url:${SPIFFE}`]);
+    expect(request.sans).toEqual([`uri:${SPIFFE}`]);
     expect(request.spki.length).toBeGreaterThan(60);
   });
 

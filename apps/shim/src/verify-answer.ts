@@ -1,16 +1,17 @@
 /**
  * Checks a signer's answer before anything is written to the cluster (DESIGN.md "The shim": verify the
  * answer). A certificate is accepted only if
- *   1. the chain is nothing but CERTIFICATE blocks, leaf first;
+ *   1. the chain is nothing but CERTIFICATE blocks, leaf first (strict RFC 7468 framing, @edgeca/shared);
  *   2. the leaf's public key is the CSR's (otherwise the workload could not use it);
- *   3. each certificate is issued and signed by the next, and the last by a root of the current bundle;
+ *   3. each certificate is issued and signed by the next, and the last by a root of the current bundle,
+ *      which itself is not in the chain (istiod appends the root, FIELD-NOTES);
  *   4. the leaf's SANs are exactly the SANs the CSR asked for, and the leaf is not a CA (RFC 5280 §4.2.1.9);
  *   5. the leaf is valid now.
- * Signatures are checked with Node's own X.509 code, independent of how the signer built them.
+ * Framing and fields are read with the same strict DER readers the signer uses; signatures are checked with
+ * Node's own X.509 code, independent of how the signer built them.
  */
-import "reflect-metadata";
 import { createPublicKey, X509Certificate as NodeCertificate } from "node:crypto";
-import { BasicConstraintsExtension, Pkcs10CertificateRequest, SubjectAlternativeNameExtension, X509Certificate } from "@peculiar/x509";
+import { decodePemBlocks, OID, parseCertificateDer, parseCsrPem, readGeneralNames, type GeneralNames, type ParsedCertificate } from "@edgeca/shared";
 
 /** The answer failed a check; the message says which. Never written to the CSR. */
 export class VerificationError extends Error {
@@ -30,99 +31,104 @@ export interface RequestedCertificate {
   readonly sans: readonly string[];
 }
 
-const SAN_OID = "2.5.29.17";
-const BLOCK = /-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END CERTIFICATE-----\r?\n?/y;
+/** A certificate of a chain or bundle: the strict parse and Node's object for signature checks. */
+export interface ChainCertificate {
+  readonly parsed: ParsedCertificate;
+  readonly node: NodeCertificate;
+}
+
+// A chain is a leaf and a few intermediates; a bundle a few roots. Generous, still bounded.
+const MAX_CHAIN_CHARS = 256 * 1024;
 
 /** Parses the PEM of a CSR (`spec.request`) into what verification needs. */
 export function readRequest(pem: string): RequestedCertificate {
-  let csr: Pkcs10CertificateRequest;
   try {
-    if (!/^\s*-----BEGIN CERTIFICATE REQUEST-----[\s\S]+-----END CERTIFICATE REQUEST-----\s*$/.test(pem)) {
-      throw new Error("expected exactly one CERTIFICATE REQUEST PEM block");
-    }
-    csr = new Pkcs10CertificateRequest(pem);
+    const csr = parseCsrPem(pem);
+    return { spki: csr.spki, sans: namesOf(csr.names) };
   } catch (error) {
     throw new CsrParseError(`spec.request is not a PEM certificate request: ${messageOf(error)}`, { cause: error });
   }
-  const ext = csr.getExtension(SAN_OID);
-  const sans = ext === null ? [] : namesOf(new SubjectAlternativeNameExtension(ext.rawData));
-  return { spki: new Uint8Array(csr.publicKey.rawData), sans };
 }
 
-/** Splits a chain into certificates; refuses anything but CERTIFICATE blocks separated by whitespace. */
-export function splitChain(pem: string): NodeCertificate[] {
-  const out: NodeCertificate[] = [];
-  let at = 0;
-  const text = pem.replace(/^\s+/, "");
-  for (;;) {
-    BLOCK.lastIndex = at;
-    const m = BLOCK.exec(text);
-    if (m === null) break;
-    try {
-      out.push(new NodeCertificate(m[0]));
-    } catch (error) {
-      throw new VerificationError(`certificate ${out.length + 1} of the chain does not parse: ${messageOf(error)}`);
-    }
-    at = BLOCK.lastIndex;
-    while (at < text.length && /\s/.test(text.charAt(at))) at++;
+/** Splits PEM into certificates; refuses anything but CERTIFICATE blocks separated by whitespace. */
+export function readCertificates(pem: string, what: string): ChainCertificate[] {
+  let ders: Uint8Array[];
+  try {
+    ders = decodePemBlocks(pem, "CERTIFICATE", MAX_CHAIN_CHARS);
+  } catch (error) {
+    throw new VerificationError(`${what}: ${messageOf(error)}`, { cause: error });
   }
-  if (out.length === 0) throw new VerificationError("the chain holds no CERTIFICATE block");
-  if (at !== text.length) throw new VerificationError(`unexpected text after certificate ${out.length} of the chain`);
-  return out;
+  return ders.map((der, i) => {
+    try {
+      return { parsed: parseCertificateDer(der), node: new NodeCertificate(Buffer.from(der)) };
+    } catch (error) {
+      throw new VerificationError(`${what}: certificate ${i + 1} does not parse: ${messageOf(error)}`, { cause: error });
+    }
+  });
+}
+
+/** Parses a bundle's PEM into its root certificates. */
+export function readRoots(bundlePem: string): ChainCertificate[] {
+  return readCertificates(bundlePem, "the trust bundle");
 }
 
 /**
- * Verifies `chainPem` for `request` against the roots in `bundlePem` at time `now` (ms). Throws a
- * VerificationError naming the first check that failed.
+ * Verifies `chainPem` for `request` against `roots` at time `now` (ms). Throws a VerificationError naming
+ * the first check that failed.
  */
-export function verifyAnswer(request: RequestedCertificate, chainPem: string, roots: readonly NodeCertificate[], now: number): void {
-  const chain = splitChain(chainPem);
+export function verifyAnswer(request: RequestedCertificate, chainPem: string, roots: readonly ChainCertificate[], now: number): void {
+  const chain = readCertificates(chainPem, "the chain");
   const [leaf] = chain;
   if (leaf === undefined) throw new VerificationError("empty chain");
 
   const requested = createPublicKey({ key: Buffer.from(request.spki), format: "der", type: "spki" });
-  if (!leaf.publicKey.equals(requested)) throw new VerificationError("the leaf's public key is not the CSR's");
+  if (!leaf.node.publicKey.equals(requested)) throw new VerificationError("the leaf's public key is not the CSR's");
 
   for (let i = 0; i + 1 < chain.length; i++) {
     const child = chain[i];
     const parent = chain[i + 1];
     if (child === undefined || parent === undefined) continue;
-    if (!parent.ca) throw new VerificationError(`certificate ${i + 2} of the chain is not a CA`);
-    if (!child.checkIssued(parent) || !child.verify(parent.publicKey)) {
+    if (!parent.parsed.isCa) throw new VerificationError(`certificate ${i + 2} of the chain is not a CA`);
+    if (!child.node.checkIssued(parent.node) || !child.node.verify(parent.node.publicKey)) {
       throw new VerificationError(`certificate ${i + 1} of the chain is not signed by certificate ${i + 2}`);
     }
   }
   const top = chain[chain.length - 1];
   if (top === undefined) throw new VerificationError("empty chain");
-  if (roots.some((r) => r.fingerprint256 === top.fingerprint256)) {
+  if (roots.some((r) => r.node.fingerprint256 === top.node.fingerprint256)) {
     throw new VerificationError("the chain includes a root; the signer must return the leaf and intermediates only");
   }
-  const root = roots.find((r) => top.checkIssued(r) && top.verify(r.publicKey));
+  const root = roots.find((r) => top.node.checkIssued(r.node) && top.node.verify(r.node.publicKey));
   if (root === undefined) throw new VerificationError("the chain does not lead to a root of the current trust bundle");
 
-  const peculiarLeaf = new X509Certificate(leaf.raw);
-  const bc = peculiarLeaf.getExtension(BasicConstraintsExtension);
-  if (bc?.ca === true || leaf.ca) throw new VerificationError("the leaf is a CA certificate");
-  const sanExt = peculiarLeaf.getExtension(SubjectAlternativeNameExtension);
-  const issued = sanExt === null ? [] : namesOf(sanExt);
+  if (leaf.parsed.isCa) throw new VerificationError("the leaf is a CA certificate");
+  const san = leaf.parsed.extensions.get(OID.subjectAltName);
+  let issued: string[];
+  try {
+    issued = san === undefined ? [] : namesOf(readGeneralNames(san.value));
+  } catch (error) {
+    throw new VerificationError(`the leaf's SAN extension does not parse: ${messageOf(error)}`, { cause: error });
+  }
   if (issued.join("\n") !== request.sans.join("\n")) {
     throw new VerificationError(`the leaf's SANs [${issued.join(", ")}] are not the requested [${request.sans.join(", ")}]`);
   }
 
-  const notBefore = Date.parse(leaf.validFrom);
-  const notAfter = Date.parse(leaf.validTo);
-  if (!(notBefore <= now && now < notAfter)) {
-    throw new VerificationError(`the leaf is not valid now (valid ${leaf.validFrom} to ${leaf.validTo})`);
+  const { notBefore, notAfter } = leaf.parsed;
+  if (!(notBefore.getTime() <= now && now < notAfter.getTime())) {
+    throw new VerificationError(`the leaf is not valid now (valid ${notBefore.toISOString()} to ${notAfter.toISOString()})`);
   }
 }
 
-/** Parses a bundle's PEM (all roots concatenated) into certificates. */
-export function readRoots(bundlePem: string): NodeCertificate[] {
-  return splitChain(bundlePem);
-}
-
-function namesOf(ext: SubjectAlternativeNameExtension): string[] {
-  return [...new Set(ext.names.items.map((n) => `${n.type}:${n.value}`))].sort();
+/** GeneralNames as sorted "kind:value" strings; names of other kinds are counted so they cannot match. */
+function namesOf(names: GeneralNames): string[] {
+  const out = [
+    ...names.dns.map((v) => `dns:${v}`),
+    ...names.uri.map((v) => `uri:${v}`),
+    ...names.email.map((v) => `email:${v}`),
+    ...names.ip.map((v) => `ip:${v}`),
+  ];
+  if (names.other > 0) out.push(`other:${names.other}`);
+  return [...new Set(out)].sort();
 }
 
 function messageOf(error: unknown): string {
