@@ -13,7 +13,7 @@ import { Miniflare } from "miniflare";
 import { createIstioCsr, type CsrKeyType } from "../demo/istio-csr.ts";
 import { bundleWorker, initMaterial, readLocalMaterial, type WorkerBundle } from "../signer/index.ts";
 import { floorOperation } from "./floor.ts";
-import { measureRate, type Rate } from "./rate.ts";
+import { measurePair, measureRate, type Rate } from "./rate.ts";
 
 export interface BenchOptions {
   /** Upper bound of issuances per measurement. */
@@ -141,14 +141,11 @@ export async function runSignerBench(options: BenchOptions, log: (line: string) 
       const { csrPem } = await createIstioCsr({ keyType, uris: [SPIFFE_ID] });
       const request = signRequest(setup, csrPem);
       const body = JSON.stringify(request);
-      log(`${keyType}: floor`);
+      log(`${keyType}: floor and Node signing core, in alternating slices`);
       const floorOp = await floorOperation(csrPem, setup.caKeyPem);
-      const floor = await measureRate(floorOp, one);
-      const floorConcurrent = await measureRate(floorOp, many);
-      log(`${keyType}: Node signing core`);
       const nodeOp = () => core.sign(request, cluster);
-      const node = await measureRate(nodeOp, one);
-      const nodeConcurrent = await measureRate(nodeOp, many);
+      const [floor, node] = await measurePair(floorOp, nodeOp, { ...one, rounds: 5 });
+      const [floorConcurrent, nodeConcurrent] = await measurePair(floorOp, nodeOp, { ...many, rounds: 5 });
       log(`${keyType}: workerd through dispatchFetch`);
       const workerdOp = () => dispatchSign(fresh, setup, body);
       const workerd = await measureRate(workerdOp, one);
