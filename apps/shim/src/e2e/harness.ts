@@ -19,7 +19,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { loadConfig, type ShimConfig } from "../config.ts";
 import type { LogRecord } from "../logger.ts";
 import { startShim, type Shim } from "../shim.ts";
-import { createHttpSignerClient } from "../signer-client.ts";
+import { createHttpSignerClient, type SignerClient } from "../signer-client.ts";
 import { holdable, type HeldSigner } from "./held-signer.ts";
 
 export const SIGNER_NAME = "example.com/foo";
@@ -84,6 +84,14 @@ export class E2EStack {
     await writeFile(join(this.#workDir, "signer-token"), token, { mode: 0o600 });
   }
 
+  /** Writes a token for `audience` to a new file and returns its path (for a misconfigured shim). */
+  async tokenFileFor(audience: string): Promise<string> {
+    const token = await this.cp.mintToken({ namespace: SHIM_NAMESPACE, serviceAccount: SHIM_SERVICE_ACCOUNT, audiences: [audience], expirationSeconds: 3600 });
+    const path = join(this.#workDir, `token-${audience}`);
+    await writeFile(path, token, { mode: 0o600 });
+    return path;
+  }
+
   /** `edgeca init` for this cluster: the signer requires the shim's ServiceAccount token. */
   async initMaterial(force: boolean): Promise<void> {
     const jwksPath = join(this.#workDir, "jwks.json");
@@ -141,22 +149,24 @@ export class E2EStack {
     return le === undefined ? config : { ...config, leaderElection: { ...le, leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 250 } };
   }
 
-  /** Starts a shim in this process; its JSON log records are collected in `logs`. */
-  async startShim(identity: string): Promise<RunningShim> {
-    const config = this.config(identity);
+  /**
+   * Starts a shim in this process; its JSON log records are collected in `logs`. `wrap` may put a layer
+   * around the real signer client (for faults no real part can produce); `env` overrides configuration.
+   */
+  async startShim(identity: string, options: { env?: Record<string, string>; wrap?: (real: SignerClient) => SignerClient } = {}): Promise<RunningShim> {
+    const config = this.config(identity, options.env);
     const logs: LogRecord[] = [];
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(this.shimKubeconfigPath);
-    const signer = holdable(
-      createHttpSignerClient({
-        url: config.signerUrl,
-        clientCertFile: config.clientCertFile,
-        clientKeyFile: config.clientKeyFile,
-        caFile: config.signerCaFile,
-        tokenFile: config.tokenFile,
-        timeoutMs: config.signerTimeoutMs,
-      }),
-    );
+    const real = createHttpSignerClient({
+      url: config.signerUrl,
+      clientCertFile: config.clientCertFile,
+      clientKeyFile: config.clientKeyFile,
+      caFile: config.signerCaFile,
+      tokenFile: config.tokenFile,
+      timeoutMs: config.signerTimeoutMs,
+    });
+    const signer = holdable(options.wrap === undefined ? real : options.wrap(real));
     const shim = await startShim(config, { kubeConfig, signer, logSink: (r) => logs.push(r) });
     return { shim, logs, signer };
   }

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { chainOf, conditionOf, createCsr, decide, deleteCsr, getCsr, issued, putStatus, waitForCsr } from "./csr-api.ts";
 import { E2EStack, OTHER_SIGNER_NAME, SHIM_NAMESPACE, SIGNER_NAME, TRUST_DOMAIN, type RunningShim } from "./harness.ts";
+import type { SignerClient } from "../signer-client.ts";
 import { workloadCsr } from "./workload-csr.ts";
 
 const cp = useControlPlane();
@@ -336,6 +337,47 @@ describe("the shim against the real apiserver and the real signer", () => {
       for (const line of lines) expect(() => JSON.parse(line) as unknown, line).not.toThrow();
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+  it("treats a 401 from a misconfigured token as transient: retried and logged loudly, never Failed", async () => {
+    const wrongAudience = await stack.tokenFileFor("not-the-signer");
+    const misconfigured = await stack.startShim("shim-wrong-token", { env: { EDGECA_TOKEN_FILE: wrongAudience, EDGECA_TOKEN_AUDIENCE: "" } });
+    try {
+      await until(() => misconfigured.shim.isLeader(), Boolean, 10_000);
+      const { name } = await requestAsIstiod("e2e-unauthenticated");
+      await until(() => total(misconfigured.shim.metrics.retried, { reason: "Unauthenticated" }), (n) => n >= 2, 10_000);
+      const csr = await getCsr(cp.admin, name);
+      expect(issued(csr)).toBe(false);
+      expect(conditionOf(csr, "Failed")).toBeUndefined();
+      expect(misconfigured.logs.some((r) => r.level === "error" && r.msg.includes("refused the shim's credentials"))).toBe(true);
+      await deleteCsr(cp.admin, name);
+    } finally {
+      await misconfigured.shim.stop();
+    }
+  });
+
+  it("never writes an answer that fails verification, and marks the CSR Failed after repeated bad answers", async () => {
+    // No real signer hands out a certificate for the wrong key, so this shim's signer client is the real one
+    // with the answer swapped: the real signer's certificate for a different key with the same SPIFFE ID.
+    const swap = (real: SignerClient): SignerClient => ({
+      ...real,
+      async sign(request, signal) {
+        const other = await workloadCsr("ztunnel-p256", spiffe("e2e", "tampered"));
+        return await real.sign({ ...request, csr: other.pem }, signal);
+      },
+    });
+    const tampering = await stack.startShim("shim-bad-answers", { wrap: swap });
+    try {
+      await until(() => tampering.shim.isLeader(), Boolean, 10_000);
+      const { name } = await requestAsIstiod("e2e-bad-answer", "ztunnel-p256", spiffe("e2e", "tampered"));
+      const done = await waitForCsr(cp.admin, name, (c) => conditionOf(c, "Failed") !== undefined, 30_000);
+      expect(conditionOf(done, "Failed")?.reason).toBe("InvalidSignerAnswer");
+      expect(conditionOf(done, "Failed")?.message).toMatch(/public key is not the CSR's/);
+      expect(issued(done)).toBe(false);
+      expect(await total(tampering.shim.metrics.verificationFailures)).toBe(5);
+      expect(tampering.signer.calls(name)).toBe(5);
+    } finally {
+      await tampering.shim.stop();
     }
   });
 });
