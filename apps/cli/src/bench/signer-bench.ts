@@ -3,7 +3,7 @@
  * core called directly) and in workerd (the real Worker bundle through Miniflare's dispatchFetch), the
  * bundle size and the first-request latency. Every loop is bounded by a count and a time budget.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { X509Certificate } from "node:crypto";
 import { tlsClientAuthFor } from "@edgeca/testenv";
@@ -154,6 +154,7 @@ export async function runSignerBench(options: BenchOptions, log: (line: string) 
     }
   } finally {
     await fresh.dispose();
+    await rm(bundle.outDir, { recursive: true, force: true });
   }
   return { options, rows, bundle: { bytes: bundle.bytes, gzipBytes: bundle.gzipBytes }, firstRequest, workerdHealthz };
 }

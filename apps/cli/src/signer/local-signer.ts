@@ -2,19 +2,18 @@
  * The signer as it runs on Cloudflare, on this machine: the real Worker bundle in workerd (Miniflare)
  * behind the edge emulator, which terminates mTLS and hands the verdict over as `cf.tlsClientAuth`.
  */
-import { rm } from "node:fs/promises";
 import { startEdgeEmulator, type EdgeUpstream } from "@edgeca/testenv";
 import { Miniflare } from "miniflare";
 import { edgeIdentityPaths, loadOrCreateEdgeIdentity } from "./edge-identity.ts";
 import { readLocalMaterial } from "./local-material.ts";
-import { bundleWorker, type WorkerBundle } from "./worker-bundle.ts";
+import { sharedWorkerBundle, type WorkerBundle } from "./worker-bundle.ts";
 
 export interface LocalSignerOptions {
   /** The directory `edgeca init --out` wrote. */
   readonly dir: string;
   /** 0 or absent: a free port. */
   readonly port?: number;
-  /** A bundle made earlier (e.g. by the benchmark); absent: bundle now with wrangler. */
+  /** A bundle made earlier (e.g. by the benchmark); absent: this process's shared bundle (wrangler runs once). */
   readonly bundle?: WorkerBundle;
 }
 
@@ -33,7 +32,7 @@ export interface LocalSigner {
 /** Starts the Worker in workerd with the Worker config and secrets of `dir`, behind the edge emulator. */
 export async function startLocalSigner(options: LocalSignerOptions): Promise<LocalSigner> {
   const material = await readLocalMaterial(options.dir);
-  const bundle = options.bundle ?? (await bundleWorker());
+  const bundle = options.bundle ?? (await sharedWorkerBundle());
   const mf = new Miniflare({
     modules: true,
     scriptPath: bundle.scriptPath,
@@ -74,12 +73,10 @@ export async function startLocalSigner(options: LocalSignerOptions): Promise<Loc
       async stop() {
         await edge.close();
         await mf.dispose();
-        if (options.bundle === undefined) await rm(bundle.outDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await mf.dispose();
-    if (options.bundle === undefined) await rm(bundle.outDir, { recursive: true, force: true });
     throw error;
   }
 }

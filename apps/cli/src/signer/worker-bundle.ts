@@ -4,6 +4,7 @@
  * bundling (conditions, format, compatibility handling) that `wrangler deploy` ships.
  */
 import { execFile } from "node:child_process";
+import { rmSync } from "node:fs";
 import { mkdtemp, readdir, readFile, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -74,4 +75,29 @@ export async function bundleWorker(options: { outDir?: string } = {}): Promise<W
   const scriptPath = join(outDir, script);
   const contents = await readFile(scriptPath);
   return { scriptPath, outDir, bytes: (await stat(scriptPath)).size, gzipBytes: gzipSync(contents).length, config };
+}
+
+let shared: Promise<WorkerBundle> | undefined;
+
+/**
+ * One bundle per process, made on first use and removed when the process exits: a signer restarted
+ * by a test (or several local signers) does not pay for wrangler again.
+ */
+export function sharedWorkerBundle(): Promise<WorkerBundle> {
+  if (shared === undefined) {
+    const pending = bundleWorker();
+    shared = pending;
+    pending.then(
+      (bundle) => {
+        process.once("exit", () => {
+          rmSync(bundle.outDir, { recursive: true, force: true });
+        });
+      },
+      () => {
+        // A failed bundling is not cached: the next caller tries again.
+        if (shared === pending) shared = undefined;
+      },
+    );
+  }
+  return shared;
 }
