@@ -125,3 +125,13 @@ function writeTemp(name: string, text: string): string {
   writeFileSync(path, text);
   return path;
 }
+
+describe("issuing CA validity", () => {
+  it("refuses to sign with 503 once the active issuing CA has expired, and says when", async () => {
+    const later = await SigningCore.load({ EDGECA_CONFIG: JSON.stringify(fx.configs.short), ...fx.secrets }, { now: () => Date.now() + 2 * 3_600_000 });
+    expect(later.unreadiness()).toMatch(/issuing CA "short" expired at/);
+    await expect(
+      later.sign({ signerName: SIGNER_NAME, csr: fx.csrs.workloadP256, usages: ["digital signature"], requestor: { username: ISTIOD } }, later.cluster("plain")),
+    ).rejects.toMatchObject({ code: "unavailable", status: 503 });
+  });
+});

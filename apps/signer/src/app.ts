@@ -36,7 +36,8 @@ app.get("/healthz", (c) => c.json({ status: "ok" }, 200, JSON_HEADERS));
 
 app.get("/readyz", async (c) => {
   try {
-    await getSigningCore(c.env);
+    const unready = (await getSigningCore(c.env)).unreadiness();
+    if (unready !== undefined) return problemResponse("unavailable", `signer not ready: ${unready}`);
     return c.json({ status: "ready" }, 200, JSON_HEADERS);
   } catch (error) {
     const detail = error instanceof ConfigurationError ? error.message : "configuration could not be loaded";

@@ -95,6 +95,15 @@ export class SigningCore {
     );
   }
 
+  /** Why the signer cannot sign right now (the active issuing CA outside its validity), or undefined. */
+  unreadiness(): string | undefined {
+    const now = this.now();
+    const issuer = this.active;
+    if (now < issuer.notBefore.getTime()) return `issuing CA "${issuer.id}" is not valid before ${issuer.notBefore.toISOString()}`;
+    if (now >= issuer.notAfter.getTime()) return `issuing CA "${issuer.id}" expired at ${issuer.notAfter.toISOString()}`;
+    return undefined;
+  }
+
   /** The configured cluster with this name (for callers that authenticate by other means, e.g. the benchmark). */
   cluster(name: string): ClusterConfig {
     const c = this.config.clusters.find((x) => x.name === name);
@@ -118,7 +127,8 @@ export class SigningCore {
     const approved = await approve(request, cluster.policy);
     const issuer = this.active;
     const now = this.now();
-    if (now >= issuer.notAfter.getTime()) throw new UnavailableError(`issuing CA "${issuer.id}" has expired`);
+    const unready = this.unreadiness();
+    if (unready !== undefined) throw new UnavailableError(unready);
     const validity = validityFor(now, request.expirationSeconds, cluster.policy, issuer.notAfter);
     const leaf = await buildLeaf(issuer, {
       spki: approved.csr.spki,
