@@ -2,11 +2,20 @@
 import { join } from "node:path";
 import type { InitMaterial } from "./material.ts";
 
+/** Cloudflare's per-variable size limit. */
+const VAR_LIMIT_BYTES = 5 * 1024;
+
 /** Readable next steps for an operator, with the paths of `dir`. */
 export function nextSteps(dir: string, material: InitMaterial): string {
   const p = (f: string) => join(dir, f);
   const secretNames = Object.keys(material.secrets).join(", ");
   const token = material.config.clusters[0]?.token;
+  // Cloudflare limits each environment variable to 5 KB (developers.cloudflare.com/workers/platform/limits).
+  const configBytes = new TextEncoder().encode(JSON.stringify(material.config)).length;
+  const sizeNote =
+    configBytes > VAR_LIMIT_BYTES
+      ? `     WARNING: EDGECA_CONFIG is ${configBytes} bytes as compact JSON, over Cloudflare's ${VAR_LIMIT_BYTES}-byte variable limit.`
+      : `     (EDGECA_CONFIG is ${configBytes} bytes as compact JSON; Cloudflare variables hold up to ${VAR_LIMIT_BYTES}.)`;
   return [
     `edgeca init: wrote CA material to ${dir}`,
     `  root CA            ${p("root-cert.pem")}   (key: ${p("offline/root-key.pem")})`,
@@ -21,6 +30,7 @@ export function nextSteps(dir: string, material: InitMaterial): string {
     `  3. Worker configuration, the EDGECA_CONFIG var:`,
     `       npx wrangler deploy --var "EDGECA_CONFIG:$(cat ${p("worker/config.json")})"`,
     "     (or set EDGECA_CONFIG in the dashboard; workers_dev and preview URLs stay disabled).",
+    sizeNote,
     "  4. Cloudflare client certificates: upload the client CA for mTLS on the signer's hostname",
     `       (SSL/TLS → Client Certificates / API Shield → mTLS, "bring your own CA": ${p("client-ca-cert.pem")}),`,
     "     enable mTLS for that hostname and add a WAF rule that blocks requests without",
