@@ -12,6 +12,7 @@ import { createTestCa, type TestCertificate } from "@edgeca/testenv";
 import { Problem, SignResponse } from "@edgeca/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIstioCsr, type IstioCsrOptions } from "../demo/istio-csr.ts";
+import { parseCertificates, verifyChain } from "../verify/index.ts";
 import { initMaterial } from "./init-material.ts";
 import { startLocalSigner, type LocalSigner } from "./local-signer.ts";
 import { postJson, signerRequest, type SignerAnswer } from "./signer-request.ts";
@@ -110,6 +111,13 @@ describe("edgeca init + local signer, from outside", () => {
       writeFileSync(leafPath, leafPem);
       writeFileSync(chainPath, issued.certificateChain);
       expect(openssl("verify", "-CAfile", join(dir, "root-cert.pem"), "-untrusted", chainPath, leafPath)).toContain(": OK");
+      // edgeca verify's checks agree with openssl on what the real signer returns.
+      const verification = verifyChain({
+        chain: parseCertificates(issued.certificateChain, "certificateChain"),
+        roots: parseCertificates(readFileSync(join(dir, "root-cert.pem"), "utf8"), "root-cert.pem"),
+        spiffeId: ID,
+      });
+      expect(verification.checks.filter((c) => c.result !== "pass")).toEqual([]);
 
       const text = openssl("x509", "-in", leafPath, "-noout", "-text");
       expect(text).toMatch(/Subject: *\n/);
