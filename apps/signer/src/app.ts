@@ -10,7 +10,7 @@ import { getSigningCore } from "./core-cache.ts";
 import type { SigningCore } from "./core.ts";
 import type { SignerEnv } from "./env.ts";
 import { InvalidRequestError, problemResponse, SignerError, UnavailableError } from "./errors.ts";
-import { ConfigurationError } from "./issuer.ts";
+import { ConfigurationError } from "./configuration-error.ts";
 
 type AppEnv = { Bindings: SignerEnv };
 

@@ -10,23 +10,34 @@ import {
   decodePem,
   describeConfigError,
   encodePem,
+  parseCertificateDer,
   SignerConfig,
   type Bundle,
   type ClusterConfig,
   type SignRequest,
   type SignResponse,
 } from "@edgeca/shared";
-import { parseCertificateDer } from "@edgeca/shared";
 import { buildLeaf } from "./certificate-builder.ts";
 import { ClientIndex } from "./client-auth.ts";
 import type { SignerEnv } from "./env.ts";
 import { ForbiddenError, UnavailableError } from "./errors.ts";
-import { ConfigurationError, loadIssuer, type Issuer } from "./issuer.ts";
+import { ConfigurationError } from "./configuration-error.ts";
+import { loadIssuer, type Issuer } from "./issuer.ts";
 import { validityFor } from "./lifetime.ts";
 import { approve } from "./policy.ts";
 import { checkJwks, tokenVerifier, type TokenVerifier } from "./token.ts";
 
-export { ConfigurationError } from "./issuer.ts";
+export { ConfigurationError } from "./configuration-error.ts";
+export {
+  ForbiddenError,
+  InvalidRequestError,
+  PayloadTooLargeError,
+  PolicyDeniedError,
+  SignerError,
+  UnauthenticatedError,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+} from "./errors.ts";
 
 /** Options for `SigningCore.load`. */
 export interface SigningCoreOptions {

@@ -18,11 +18,7 @@ import {
   type ParsedCertificate,
 } from "@edgeca/shared";
 import { isSignedBy, signingAlgorithmFor, type SigningAlgorithm } from "./certificate-signature.ts";
-
-/** A configuration or key problem found while loading; the message is shown by `/readyz`. */
-export class ConfigurationError extends Error {
-  override readonly name = "ConfigurationError";
-}
+import { ConfigurationError } from "./configuration-error.ts";
 
 /** A loaded issuing CA. */
 export interface Issuer {
