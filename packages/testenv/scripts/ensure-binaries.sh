@@ -64,6 +64,13 @@ fail() { # step logfile
   exit 1
 }
 
+# A build running in the background must not outlive this script (e.g. Ctrl-C during a first build).
+build_pid=""
+cleanup() { if [[ -n "$build_pid" ]]; then kill "$build_pid" 2>/dev/null || true; fi; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 # build <name> <version> <module dir> <dest> <ldflags...>
 build() {
   local name=$1 version=$2 dir=$3 dest=$4 ldflags=$5
@@ -76,11 +83,29 @@ build() {
   log "building $name $version from source: this first build takes several minutes (about 10-20 on 2 cores); later runs reuse $dest"
   log "step download: fetching Go modules for $name"
   if ! (cd "$dir" && go mod download -x) >>"$logf" 2>&1; then fail download "$logf"; fi
-  log "step compile+link: go build $name (progress in $logf)"
+  local total
+  total=$(cd "$dir" && go list -deps . 2>/dev/null | wc -l) || total="?"
+  log "step compile+link: go build $name, $total packages (full log: $logf)"
   # We hold the lock: any temporary file left is from an interrupted build.
   rm -f "$destdir/.$name.tmp."*
   tmp="$destdir/.$name.tmp.$$"
-  if ! (cd "$dir" && go build -v -trimpath -ldflags="-s -w $ldflags" -o "$tmp" .) >>"$logf" 2>&1; then
+  local before pid ticks=0 ok=1
+  before=$(wc -l <"$logf")
+  go -C "$dir" build -v -trimpath -ldflags="-s -w $ldflags" -o "$tmp" . >>"$logf" 2>&1 &
+  pid=$!
+  build_pid=$pid
+  # `go build -v` names each package as it compiles it: report the count every 20 s so a long first
+  # build visibly moves (cached packages are not named, so the count may stay below the total).
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    ticks=$((ticks + 1))
+    if (( ticks % 20 == 0 )); then
+      log "  $name: $(( $(wc -l <"$logf") - before )) of $total packages compiled (others cached or to come), $(( $(date +%s) - start ))s so far"
+    fi
+  done
+  wait "$pid" || ok=0
+  build_pid=""
+  if (( ok == 0 )); then
     rm -f "$tmp"
     # The linker reports through the "link" tool; anything else failed earlier.
     if grep -Eq '(^|/)link: |^/[^ ]*/link:|signal: killed.*link' "$logf"; then fail link "$logf"; fi
