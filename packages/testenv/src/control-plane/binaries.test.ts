@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -18,8 +18,15 @@ describe("ensureBinaries", () => {
   test("a build that cannot run names the failed step", async () => {
     const empty = await mkdtemp(join(tmpdir(), "edgeca-bin-"));
     try {
-      // An empty cache and no Go on PATH: the script must say so instead of failing obscurely.
-      const error: unknown = await ensureBinaries({ env: { PATH: "/usr/bin:/bin", HOME: empty, EDGECA_BIN_DIR: empty }, log: () => undefined }).catch(
+      // An empty cache and a PATH with the script's shell tools but no Go: it must say so instead of
+      // failing obscurely (or starting a build).
+      const bin = join(empty, "bin");
+      await mkdir(bin);
+      for (const tool of ["bash", "dirname", "flock", "mkdir", "tail", "cat", "date"]) {
+        const path = execFileSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim();
+        await symlink(path, join(bin, tool));
+      }
+      const error: unknown = await ensureBinaries({ env: { PATH: bin, HOME: empty, EDGECA_BIN_DIR: join(empty, "cache") }, log: () => undefined }).catch(
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(BinaryBuildError);
