@@ -8,7 +8,7 @@ import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTestCa, type TestCertificate } from "@edgeca/testenv";
+import { createTestCa, issueClientCertificate, type TestCertificate } from "@edgeca/testenv";
 import { Problem, SignResponse } from "@edgeca/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIstioCsr, type IstioCsrOptions } from "../demo/istio-csr.ts";
@@ -84,6 +84,22 @@ describe("edgeca init + local signer, from outside", () => {
 
   it("refuses a client certificate from another CA (401)", async () => {
     expectProblem(await request(signBody(await csrFor()), stranger), 401, "unauthenticated");
+  });
+
+  it("accepts another certificate from the client CA (the issuer SKI init pinned), but not once it has expired", async () => {
+    const fromClientCa = (window?: { notBefore: Date; notAfter: Date }) =>
+      issueClientCertificate({
+        caCertPem: readFileSync(join(dir, "client-ca-cert.pem"), "utf8"),
+        caKey: readFileSync(join(dir, "offline", "client-ca-key.pem"), "utf8"),
+        subject: "CN=second shim replica",
+        ...(window === undefined ? {} : { window }),
+      });
+    const bundle = (as: TestCertificate) => signerRequest({ url: signer.url, path: "/v1/bundle", caPem: signer.serverCaPem, client: as });
+    expect((await bundle(await fromClientCa())).status).toBe(200);
+    const day = 86_400_000;
+    // Same CA, same pinned SKI: only the edge's verdict (certVerified "FAILED:certificate has expired") refuses it.
+    const expired = await fromClientCa({ notBefore: new Date(Date.now() - 3 * day), notAfter: new Date(Date.now() - day) });
+    expectProblem(await bundle(expired), 401, "unauthenticated");
   });
 
   it("serves the trust bundle: the root init wrote", async () => {

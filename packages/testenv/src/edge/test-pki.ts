@@ -13,6 +13,7 @@ import {
   KeyUsagesExtension,
   PemConverter,
   SubjectKeyIdentifierExtension,
+  X509Certificate,
   X509CertificateGenerator,
 } from "@peculiar/x509";
 
@@ -55,28 +56,51 @@ export async function createTestCa(subject: string): Promise<TestCa> {
   return {
     certPem: ca.toString("pem"),
     keyPem: await pkcs8(keys.privateKey),
-    async issueClient(name, window) {
-      const leafKeys = await crypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
-      const leaf = await X509CertificateGenerator.create(
-        {
-          subject: name,
-          issuer: ca.subject,
-          publicKey: leafKeys.publicKey,
-          signingKey: keys.privateKey,
-          notBefore: window?.notBefore ?? new Date(now - HOUR_MS),
-          notAfter: window?.notAfter ?? new Date(now + 12 * HOUR_MS),
-          signingAlgorithm: ALGORITHM,
-          extensions: [
-            new BasicConstraintsExtension(false, undefined, true),
-            new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
-            new ExtendedKeyUsageExtension([ExtendedKeyUsage.clientAuth]),
-            await SubjectKeyIdentifierExtension.create(leafKeys.publicKey, false, crypto),
-            await AuthorityKeyIdentifierExtension.create(keys.publicKey, false, crypto),
-          ],
-        },
-        crypto,
-      );
-      return { certPem: leaf.toString("pem"), keyPem: await pkcs8(leafKeys.privateKey) };
+    issueClient(name, window) {
+      return issueClientCertificate({ caCertPem: ca.toString("pem"), caKey: keys.privateKey, subject: name, ...(window === undefined ? {} : { window }) });
     },
   };
+}
+
+export interface ClientCertificateRequest {
+  /** The issuing CA's certificate PEM. */
+  readonly caCertPem: string;
+  /** The issuing CA's private key: a CryptoKey, or PKCS#8 PEM of a P-256 key (e.g. `edgeca init`'s offline/client-ca-key.pem). */
+  readonly caKey: webcrypto.CryptoKey | string;
+  readonly subject: string;
+  /** Validity; default: from an hour ago to 12 hours ahead. */
+  readonly window?: { readonly notBefore: Date; readonly notAfter: Date };
+}
+
+/** Issues a P-256 client-auth certificate from an existing CA (the leaf's key is generated here). */
+export async function issueClientCertificate(request: ClientCertificateRequest): Promise<TestCertificate> {
+  const crypto = webcrypto;
+  const ca = new X509Certificate(request.caCertPem);
+  const signingKey =
+    typeof request.caKey === "string"
+      ? await crypto.subtle.importKey("pkcs8", PemConverter.decodeFirst(request.caKey), ALGORITHM, false, ["sign"])
+      : request.caKey;
+  const leafKeys = await crypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
+  const now = Date.now();
+  const leaf = await X509CertificateGenerator.create(
+    {
+      subject: request.subject,
+      issuer: ca.subject,
+      publicKey: leafKeys.publicKey,
+      signingKey,
+      notBefore: request.window?.notBefore ?? new Date(now - HOUR_MS),
+      notAfter: request.window?.notAfter ?? new Date(now + 12 * HOUR_MS),
+      signingAlgorithm: ALGORITHM,
+      extensions: [
+        new BasicConstraintsExtension(false, undefined, true),
+        new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
+        new ExtendedKeyUsageExtension([ExtendedKeyUsage.clientAuth]),
+        await SubjectKeyIdentifierExtension.create(leafKeys.publicKey, false, crypto),
+        await AuthorityKeyIdentifierExtension.create(ca, false, crypto),
+      ],
+    },
+    crypto,
+  );
+  const keyPem = PemConverter.encode(await crypto.subtle.exportKey("pkcs8", leafKeys.privateKey), "PRIVATE KEY");
+  return { certPem: leaf.toString("pem"), keyPem };
 }
