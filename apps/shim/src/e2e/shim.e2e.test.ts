@@ -82,6 +82,21 @@ afterAll(async () => {
 });
 
 describe("the shim against the real apiserver and the real signer", () => {
+  it("serves /healthz, /readyz and Prometheus metrics, and nothing else", async () => {
+    const base = `http://127.0.0.1:${primary.shim.port}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toMatch(/^edgeca_shim_leader 1$/m);
+    for (const name of ["edgeca_shim_certificates_issued_total", "edgeca_shim_signer_request_duration_seconds", "edgeca_shim_queue_depth", "edgeca_shim_issue_latency_seconds"]) {
+      expect(text).toContain(name);
+    }
+    expect((await fetch(`${base}/`)).status).toBe(404);
+    expect((await fetch(`${base}/healthz`, { method: "POST" })).status).toBe(405);
+  });
+
   it("issues approved Istio-shaped CSRs (RSA-2048 sidecar, P-256 ztunnel) whose chains verify to the root", async () => {
     const root = new X509Certificate(await readFile(join(stack.materialDir, "root-cert.pem")));
     for (const kind of ["sidecar-rsa2048", "ztunnel-p256"] as const) {
@@ -378,6 +393,49 @@ describe("the shim against the real apiserver and the real signer", () => {
       expect(tampering.signer.calls(name)).toBe(5);
     } finally {
       await tampering.shim.stop();
+    }
+  });
+  it("lets a standby take over when the leader dies without releasing the Lease", async () => {
+    // The bundled shim (built by the test above) as leader, killed with SIGKILL: no graceful release.
+    const shimDir = fileURLToPath(new URL("../../", import.meta.url));
+    const config = stack.config("shim-crashing");
+    const child = spawn(process.execPath, [join(shimDir, "dist/shim.mjs")], {
+      env: {
+        PATH: process.env["PATH"] ?? "",
+        EDGECA_SIGNER_URL: config.signerUrl,
+        EDGECA_SIGNER_NAMES: SIGNER_NAME,
+        EDGECA_CLIENT_CERT_FILE: config.clientCertFile,
+        EDGECA_CLIENT_KEY_FILE: config.clientKeyFile,
+        EDGECA_SIGNER_CA_FILE: config.signerCaFile ?? "",
+        EDGECA_TOKEN_FILE: config.tokenFile ?? "",
+        EDGECA_HTTP_HOST: "127.0.0.1",
+        EDGECA_HTTP_PORT: "0",
+        EDGECA_LEASE_DURATION_SECONDS: "3",
+        EDGECA_RENEW_DEADLINE_SECONDS: "2",
+        EDGECA_RETRY_PERIOD_SECONDS: "1",
+        POD_NAME: "shim-crashing",
+        POD_NAMESPACE: SHIM_NAMESPACE,
+        KUBECONFIG: stack.shimKubeconfigPath,
+      },
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (output += c));
+    let standby: RunningShim | undefined;
+    try {
+      expect(await until(() => output.includes('"msg":"became leader"'), Boolean, 20_000), output).toBe(true);
+      const survivor = await stack.startShim("shim-survivor");
+      standby = survivor;
+      await until(() => survivor.shim.notReadyReason(), (r) => r === undefined);
+      expect(survivor.shim.isLeader()).toBe(false);
+      child.kill("SIGKILL");
+      expect(await until(() => survivor.shim.isLeader(), Boolean, 15_000)).toBe(true);
+      const { name } = await requestAsIstiod("e2e-after-crash");
+      expect(issued(await waitForCsr(stack.istiod, name, issued))).toBe(true);
+      expect(survivor.signer.calls(name)).toBe(1);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await standby?.shim.stop();
     }
   });
 });
