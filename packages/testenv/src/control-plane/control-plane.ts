@@ -159,6 +159,9 @@ async function startOnce(
         `--service-account-key-file=${saPub}`,
         `--service-account-signing-key-file=${saKey}`,
         "--service-cluster-ip-range=10.96.0.0/16",
+        // The `kubernetes` Service's endpoints would be 127.0.0.1, which Endpoints validation refuses
+        // (loopback); with nothing in the cluster to use them, do not keep retrying to write them.
+        "--endpoint-reconciler-type=none",
         // On by default since 1.19/1.20; listed so the intent survives a default change.
         "--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,CertificateApproval,CertificateSigning,CertificateSubjectRestriction,ClusterTrustBundleAttest",
         // ClusterTrustBundle (beta since 1.33) and PodCertificateRequest (beta in 1.35, KEP-4317) are
