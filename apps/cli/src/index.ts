@@ -1,9 +1,11 @@
 // The CLI's library surface, used by the demo, benchmarks and other packages' tests.
 // Each line re-exports one area; add yours on its own line.
 export {};
-export { startLocalSigner, signerRequest, postJson, bundleWorker } from "./signer/index.ts";
+export { startLocalSigner, signerRequest, postJson, bundleWorker, sharedWorkerBundle, initMaterial } from "./signer/index.ts";
 export type { LocalSigner, LocalSignerOptions, SignerAnswer, SignerRequest, WorkerBundle } from "./signer/index.ts";
 export * from "./local/index.ts";
 export { createIstioCsr, runFirstDemo } from "./demo/index.ts";
 export type { CsrKeyType, IstioCsr, IstioCsrOptions } from "./demo/index.ts";
+export { verifyChain, parseCertificates, readCertificates, formatVerification } from "./verify/index.ts";
+export type { ChainVerification, Check } from "./verify/index.ts";
 export * from "./init/index.ts";
