@@ -122,7 +122,7 @@ export class IstiodRa {
         clearTimeout(timer);
         controller?.abort();
         if (error === undefined) resolve(value);
-        else reject(error instanceof Error ? error : new Error(String(error)));
+        else reject(error instanceof Error ? error : new Error(`watching CSR ${name} failed: ${JSON.stringify(error)}`));
       };
       const timer = setTimeout(() => {
         finish(undefined);
@@ -141,7 +141,7 @@ export class IstiodRa {
             onEvent,
             (error: unknown) => {
               if (settled) return;
-              if (error !== null && error !== undefined && !(error instanceof Error && error.name === "AbortError")) {
+              if (error instanceof Error && error.name !== "AbortError") {
                 finish(undefined, error);
                 return;
               }

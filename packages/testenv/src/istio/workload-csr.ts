@@ -47,7 +47,7 @@ const SIGNING: Record<WorkloadKind, webcrypto.Algorithm | webcrypto.EcdsaParams>
 
 /** Generates a fresh key pair and the PKCS#10 request an Istio agent of that kind would send. */
 export async function createWorkloadCsr(kind: WorkloadKind, id: WorkloadIdentity): Promise<WorkloadCsr> {
-  const keys = (await crypto.subtle.generateKey(ALGORITHMS[kind], true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
+  const keys = await crypto.subtle.generateKey(ALGORITHMS[kind], true, ["sign", "verify"]);
   const spiffeId = spiffeIdOf(id);
   // The sidecar agent sets Organization to the (empty) org option: an O attribute with an empty value.
   // ztunnel sends no subject at all.
