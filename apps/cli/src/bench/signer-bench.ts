@@ -4,7 +4,7 @@
  * bundle size and the first-request latency. Every loop is bounded by a count and a time budget.
  */
 import { readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { X509Certificate } from "node:crypto";
 import { tlsClientAuthFor } from "@edgeca/testenv";
 import { SigningCore } from "@edgeca/signer/core";
@@ -155,6 +155,7 @@ export async function runSignerBench(options: BenchOptions, log: (line: string) 
   } finally {
     await fresh.dispose();
     await rm(bundle.outDir, { recursive: true, force: true });
+    if (options.dir === undefined) await rm(dirname(dir), { recursive: true, force: true });
   }
   return { options, rows, bundle: { bytes: bundle.bytes, gzipBytes: bundle.gzipBytes }, firstRequest, workerdHealthz };
 }

@@ -1,6 +1,6 @@
 import { connect } from "node:net";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli, spawnCli } from "../signer/cli-process.ts";
 import { initMaterial } from "../signer/init-material.ts";
@@ -50,6 +50,7 @@ describe("edgeca signer serve (as a process)", () => {
       expect(await portIsClosed(Number(new URL(url).port))).toBe(true);
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
+      rmSync(dirname(dir), { recursive: true, force: true });
     }
   });
 

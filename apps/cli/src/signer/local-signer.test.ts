@@ -5,9 +5,9 @@
  */
 import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createTestCa, issueClientCertificate, type TestCertificate } from "@edgeca/testenv";
 import { Problem, SignResponse } from "@edgeca/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -39,6 +39,8 @@ describe("edgeca init + local signer, from outside", () => {
 
   afterAll(async () => {
     await signer.stop();
+    rmSync(dirname(dir), { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   /** POST /v1/sign presenting `as` (default: init's client certificate; "none": no certificate). */
