@@ -6,7 +6,7 @@
  *     `<signer name with / replaced by :>:<suffix>` as the API requires for signer-linked bundles (KEP-3257).
  * Each target is compared with what the cluster holds and written only when it differs.
  */
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- @kubernetes/client-node models are data-only classes (a static attribute map, no instance methods); the API serialises object literals and spread copies identically. */
+/* eslint-disable @typescript-eslint/no-misused-spread -- @kubernetes/client-node models are data-only classes (a static attribute map, no instance methods); the API serialises object literals and spread copies identically. */
 import { CertificatesV1beta1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { kubeMessage, kubeStatus } from "./kube-error.ts";
 import type { Logger } from "./logger.ts";

@@ -53,8 +53,6 @@ export const ShimEnv = z.object({
   EDGECA_LEASE_DURATION_SECONDS: int(1, 3_600).default(15),
   EDGECA_RENEW_DEADLINE_SECONDS: int(1, 3_600).default(10),
   EDGECA_RETRY_PERIOD_SECONDS: int(1, 3_600).default(2),
-  /** Namespace of the Warning Events about CSRs (cluster-scoped objects): client-go uses "default". */
-  EDGECA_EVENT_NAMESPACE: z.string().regex(DNS_LABEL, "must be a DNS label").default("default"),
   EDGECA_HTTP_HOST: z.string().min(1).default("0.0.0.0"),
   EDGECA_HTTP_PORT: int(0, 65_535).default(8080),
   EDGECA_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
@@ -82,7 +80,6 @@ export interface ShimConfig {
   readonly leaderElection:
     | { readonly namespace: string; readonly name: string; readonly identity: string; readonly leaseDurationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number }
     | undefined;
-  readonly eventNamespace: string;
   readonly http: { readonly host: string; readonly port: number };
   readonly logLevel: "debug" | "info" | "warn" | "error";
   readonly kubeconfig: string | undefined;
@@ -142,7 +139,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ho
           retryPeriodMs: e.EDGECA_RETRY_PERIOD_SECONDS * 1000,
         }
       : undefined,
-    eventNamespace: e.EDGECA_EVENT_NAMESPACE,
     http: { host: e.EDGECA_HTTP_HOST, port: e.EDGECA_HTTP_PORT },
     logLevel: e.EDGECA_LOG_LEVEL,
     kubeconfig: e.KUBECONFIG,

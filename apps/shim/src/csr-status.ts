@@ -3,7 +3,7 @@
  * Conflicts (409) re-read the object and re-check it; NotFound (404) means the requester deleted the CSR
  * (istiod does after 60 s, FIELD-NOTES) and is not an error.
  */
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- @kubernetes/client-node models are data-only classes (a static attribute map, no instance methods); the API serialises object literals and spread copies identically. */
+/* eslint-disable @typescript-eslint/no-misused-spread -- @kubernetes/client-node models are data-only classes (a static attribute map, no instance methods); the API serialises object literals and spread copies identically. */
 import type { CertificatesV1Api, V1CertificateSigningRequest, V1CertificateSigningRequestCondition } from "@kubernetes/client-node";
 import { kubeStatus } from "./kube-error.ts";
 

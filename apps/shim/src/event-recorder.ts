@@ -4,7 +4,7 @@
  * in the "default" namespace (kubernetes pkg/apis/core/validation/events.go). Best effort: a failed Event
  * is logged, never fails a reconcile.
  */
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- @kubernetes/client-node models are data-only classes (a static attribute map, no instance methods); the API serialises object literals identically. */
+ 
 import { randomBytes } from "node:crypto";
 import { EventsV1Api, V1MicroTime, type KubeConfig, type V1CertificateSigningRequest } from "@kubernetes/client-node";
 import { kubeMessage } from "./kube-error.ts";

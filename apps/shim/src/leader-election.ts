@@ -5,7 +5,7 @@
  * when it has not renewed for renewDeadline; on stop it releases the lease (empty holder) so a standby
  * takes over at once instead of waiting for expiry.
  */
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- @kubernetes/client-node models are data-only classes (a static attribute map, no instance methods); the API serialises object literals and spread copies identically. */
+/* eslint-disable @typescript-eslint/no-misused-spread -- @kubernetes/client-node models are data-only classes (a static attribute map, no instance methods); the API serialises object literals and spread copies identically. */
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import { sleep, type Clock } from "./clock.ts";
 import { kubeMessage, kubeStatus } from "./kube-error.ts";
@@ -48,12 +48,16 @@ export class LeaderElector {
     this.#loop ??= this.#run();
   }
 
-  /** Stops campaigning; a leader releases the lease and calls onStoppedLeading. */
-  async stop(): Promise<void> {
+  /**
+   * Stops campaigning. A leader calls onStoppedLeading, waits for `drain` (in-flight work), and only then
+   * releases the lease, so the next leader never works on a CSR this one is still writing.
+   */
+  async stop(drain: () => Promise<void> = () => Promise.resolve()): Promise<void> {
     this.#stop.abort();
     await this.#loop;
     if (this.#leader) {
       this.#setLeader(false);
+      await drain();
       await this.#release();
     }
   }

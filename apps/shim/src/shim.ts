@@ -208,9 +208,12 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
       (stopped ??= (async () => {
         logger.info("shim stopping");
         stopping.abort();
+        const drain = async (): Promise<void> => {
+          await Promise.allSettled(workers);
+        };
         if (elector === undefined) stopLeading();
-        else await elector.stop();
-        await Promise.allSettled(workers);
+        else await elector.stop(drain);
+        await drain();
         await cache.stop();
         await refreshLoop;
         signer.close();
