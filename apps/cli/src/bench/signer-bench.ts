@@ -10,7 +10,7 @@ import { tlsClientAuthFor } from "@edgeca/testenv";
 import { SigningCore } from "@edgeca/signer/core";
 import type { SignRequest } from "@edgeca/shared";
 import { Miniflare } from "miniflare";
-import { createIstioCsr, type CsrKeyType } from "../demo/istio-csr.ts";
+import { createIstioCsr, type CsrKeyType } from "@edgeca/testenv";
 import { bundleWorker, initMaterial, readLocalMaterial, type WorkerBundle } from "../signer/index.ts";
 import { floorOperation } from "./floor.ts";
 import { measurePair, measureRate, type Rate } from "./rate.ts";

@@ -1,21 +1,66 @@
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { rm } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { BinaryBuildError, ControlPlaneError } from "@edgeca/testenv";
 import { UsageError, type Command } from "../command.ts";
-import { runFirstDemo } from "../demo/index.ts";
+import { runMeshDemo } from "../demo/index.ts";
 
-const help = `usage: edgeca demo        (from the repository root: npm run demo)
+const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
+const KEEP_DIR = join(repoRoot, ".edgeca", "demo");
 
-Non-interactive: runs edgeca init into a temporary directory, starts the local signer (the real Worker
-in workerd behind the mTLS edge emulator), sends Istio-shaped certificate requests over mTLS (a sidecar's
-RSA-2048 with O= and a critical SPIFFE URI SAN, a ztunnel-style P-256 with an empty subject, and one from
-a foreign trust domain that policy must refuse), verifies each certificate with edgeca verify's checks and
-openssl verify, prints what happened, stops the signer and exits 0 when everything went as intended.`;
+const help = `usage: edgeca demo [--json] [--keep]        (from the repository root: npm run demo [-- --json] [-- --keep])
 
-/** \`edgeca demo\`: the first end-to-end demonstration of the signing path. */
+The main job, end to end on real parts. Starts the local stack (etcd + kube-apiserver built from their
+pinned upstream sources on first use — that takes minutes once, then they are cached — the signer Worker in
+workerd behind the mTLS edge emulator, and the shim with the RBAC of infra/k8s), then acts as istiod in RA
+mode: for a bookinfo-like mesh (sidecars RSA-2048, ztunnel P-256, P-384 sidecars) it creates csr-workload-*
+CSRs for example.com/foo, approves them itself, waits up to 60 s for each certificate and deletes the CSR.
+Each chain is verified against root-cert.pem from Secret istio-system/external-ca-cert (published by the
+shim) and its SPIFFE ID checked; one request from a foreign trust domain must be refused, and the reason
+Kubernetes recorded is shown. Prints a summary (counts, latency from CSR creation to certificate, where the
+keys are), stops everything and exits 0 when every outcome is the intended one, 1 otherwise.
+
+flags:
+  --json   the last line of output is one JSON object: requested, issued, verified, refused, unexpected,
+           p50Ms, p99Ms, maxMs, refusal, privateKeysInCluster, bundleMatchesSigner, stateDir
+  --keep   leave the stack running with its state in .edgeca/demo/ (admin kubeconfig, root-cert.pem),
+           print "ready", and stop on Ctrl-C (SIGINT) or SIGTERM
+
+progress goes to stderr; the summary to stdout.
+
+example:
+  npm run demo -- --keep
+  kubectl --kubeconfig .edgeca/demo/kubeconfig get csr`;
+
+/** `edgeca demo`: istiod's RA flow against the local stack. */
 export const demoCommand: Command = {
   name: "demo",
-  summary: "issue and verify certificates for Istio-shaped requests on a local signer",
+  summary: "run a mesh's certificate requests through istiod's RA flow on the local stack, and verify them",
   help,
   async run(argv) {
-    if (argv.length > 0) throw new UsageError(`takes no arguments, got "${argv.join(" ")}"`);
-    return runFirstDemo();
+    let values: { json?: boolean | undefined; keep?: boolean | undefined };
+    try {
+      ({ values } = parseArgs({ args: [...argv], options: { json: { type: "boolean" }, keep: { type: "boolean" } }, strict: true, allowPositionals: false }));
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    const keep = values.keep === true;
+    if (keep) await rm(KEEP_DIR, { recursive: true, force: true });
+    try {
+      const result = await runMeshDemo({
+        ...(keep ? { stateDir: KEEP_DIR, keep } : {}),
+        print: (line) => { console.log(line); },
+        log: (line) => { console.error(`edgeca demo: ${line}`); },
+      });
+      if (values.json === true) console.log(JSON.stringify(result));
+      return result.unexpected === 0 && result.issued + result.refused === result.requested ? 0 : 1;
+    } catch (error) {
+      if (error instanceof BinaryBuildError || error instanceof ControlPlaneError) {
+        console.error(`edgeca demo: ${error.message}`);
+        return 1;
+      }
+      throw error;
+    }
   },
 };

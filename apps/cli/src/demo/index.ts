@@ -1,3 +1,2 @@
-export { createIstioCsr } from "./istio-csr.ts";
-export type { CsrKeyType, IstioCsr, IstioCsrOptions } from "./istio-csr.ts";
-export { runFirstDemo } from "./first-demo.ts";
+export { runMeshDemo } from "./mesh-demo.ts";
+export type { MeshDemoOptions, MeshDemoResult } from "./mesh-demo.ts";

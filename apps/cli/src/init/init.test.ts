@@ -12,7 +12,7 @@ import { SignerConfig } from "@edgeca/shared";
 import { SigningCore } from "@edgeca/signer/core";
 import { UsageError } from "../command.ts";
 import { initCommand } from "../commands/init.ts";
-import { createIstioCsr } from "../demo/index.ts";
+import { createIstioCsr } from "@edgeca/testenv";
 import { createMaterial, materialFiles, MaterialExistsError, writeMaterial } from "./index.ts";
 
 let dir: string;

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { createTestCa, issueClientCertificate, type TestCertificate } from "@edgeca/testenv";
 import { Problem, SignResponse } from "@edgeca/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createIstioCsr, type IstioCsrOptions } from "../demo/istio-csr.ts";
+import { createIstioCsr, type IstioCsrOptions } from "@edgeca/testenv";
 import { parseCertificates, verifyChain } from "../verify/index.ts";
 import { initMaterial } from "./init-material.ts";
 import { startLocalSigner, type LocalSigner } from "./local-signer.ts";
