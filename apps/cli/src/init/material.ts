@@ -70,7 +70,8 @@ function keys(): Promise<webcrypto.CryptoKeyPair> {
   return webcrypto.subtle.generateKey(P256, true, ["sign", "verify"]);
 }
 
-async function pkcs8Pem(key: webcrypto.CryptoKey): Promise<string> {
+/** A private key as PKCS#8 PEM (what a Workers secret and an offline key file hold). */
+export async function pkcs8Pem(key: webcrypto.CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await webcrypto.subtle.exportKey("pkcs8", key), "PRIVATE KEY");
 }
 
@@ -80,12 +81,18 @@ function serial(): string {
   return Buffer.from(bytes).toString("hex");
 }
 
-/** PEM with a final newline (the library writes none). */
-function pem(cert: x509.X509Certificate): string {
+/** A certificate as PEM with a final newline (the library writes none). */
+export function pem(cert: x509.X509Certificate): string {
   return `${cert.toString("pem").trimEnd()}\n`;
 }
 
-async function selfSignedCa(name: string, now: Date, days: number): Promise<{ cert: x509.X509Certificate; keys: webcrypto.CryptoKeyPair }> {
+/** A CA certificate and its key pair, in memory. */
+export interface CaKeyPair {
+  readonly cert: x509.X509Certificate;
+  readonly keys: webcrypto.CryptoKeyPair;
+}
+
+async function selfSignedCa(name: string, now: Date, days: number): Promise<CaKeyPair> {
   const k = await keys();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -103,20 +110,15 @@ async function selfSignedCa(name: string, now: Date, days: number): Promise<{ ce
   return { cert, keys: k };
 }
 
-async function issued(
-  issuer: { cert: x509.X509Certificate; keys: webcrypto.CryptoKeyPair },
-  subject: string,
-  now: Date,
-  days: number,
-  extensions: x509.Extension[],
-): Promise<{ cert: x509.X509Certificate; keys: webcrypto.CryptoKeyPair }> {
+async function issued(issuer: CaKeyPair, subject: string, now: Date, days: number, extensions: x509.Extension[]): Promise<CaKeyPair> {
   const k = await keys();
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject,
     issuer: issuer.cert.subject,
     notBefore: new Date(now.getTime() - 5 * 60_000),
-    notAfter: new Date(now.getTime() + days * DAY_MS),
+    // Never beyond the issuer's own NotAfter (RFC 5280 §6.1.3 would reject the chain after it anyway).
+    notAfter: new Date(Math.min(now.getTime() + days * DAY_MS, issuer.cert.notAfter.getTime())),
     publicKey: k.publicKey,
     signingKey: issuer.keys.privateKey,
     signingAlgorithm: ECDSA_SHA256,
@@ -129,6 +131,20 @@ async function issued(
   return { cert, keys: k };
 }
 
+/** A self-signed root CA (ECDSA P-256, ten years); `edgeca init`'s is named "CN=edgeca root CA". */
+export function createRootCa(now: Date, name = "CN=edgeca root CA"): Promise<CaKeyPair> {
+  return selfSignedCa(name, now, 3650);
+}
+
+/** The issuing intermediate for issuer `id` (pathLen 0), signed by `root`; two years, at most the root's life. */
+export async function createIssuingCa(root: CaKeyPair, id: string, now: Date): Promise<CaKeyPair> {
+  // The issuing CA lives two years: leaves (≤ 7 days) are truncated to it, rotation is a config change.
+  return issued(root, `CN=edgeca issuing CA ${id}`, now, 730, [
+    new x509.BasicConstraintsExtension(true, 0, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+  ]);
+}
+
 /** Secret name of an issuer id: `ca1` → `EDGECA_CA_KEY_CA1`. */
 export function keySecretName(issuerId: string): string {
   return `EDGECA_CA_KEY_${issuerId.toUpperCase().replaceAll("-", "_")}`;
@@ -138,12 +154,8 @@ export function keySecretName(issuerId: string): string {
 export async function createMaterial(options: InitOptions = {}): Promise<InitMaterial> {
   const now = options.now ?? new Date();
   const signerName = options.signerName ?? INIT_DEFAULTS.signerName;
-  const root = await selfSignedCa("CN=edgeca root CA", now, 3650);
-  // The issuing CA lives two years: leaves (≤ 7 days) are truncated to it, rotation is a config change.
-  const issuing = await issued(root, `CN=edgeca issuing CA ${INIT_DEFAULTS.issuerId}`, now, 730, [
-    new x509.BasicConstraintsExtension(true, 0, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-  ]);
+  const root = await createRootCa(now);
+  const issuing = await createIssuingCa(root, INIT_DEFAULTS.issuerId, now);
   const clientCa = await selfSignedCa("CN=edgeca client CA", now, 3650);
   const client = await issued(clientCa, "CN=edgeca-shim", now, 365, [
     new x509.BasicConstraintsExtension(false, undefined, true),
