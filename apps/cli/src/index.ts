@@ -9,3 +9,4 @@ export type { MeshDemoOptions, MeshDemoResult } from "./demo/index.ts";
 export { verifyChain, parseCertificates, readCertificates, formatVerification } from "./verify/index.ts";
 export type { ChainVerification, Check } from "./verify/index.ts";
 export * from "./init/index.ts";
+export * from "./ca/index.ts";

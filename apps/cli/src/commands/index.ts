@@ -4,6 +4,7 @@ import { verifyCommand } from "./verify.ts";
 import { initCommand } from "./init.ts";
 import { demoCommand } from "./demo.ts";
 import { localUpCommand } from "./local-up.ts";
+import { caCommands } from "./ca-commands.ts";
 
 /** Every sub-command, in the order `edgeca --help` lists them. */
 export const commands: readonly Command[] = [
@@ -12,4 +13,5 @@ export const commands: readonly Command[] = [
   verifyCommand,
   localUpCommand,
   demoCommand,
+  ...caCommands,
 ];

@@ -1,0 +1,11 @@
+export { addIssuer } from "./add-issuer.ts";
+export type { AddIssuerOptions, AddIssuerResult } from "./add-issuer.ts";
+export { activateIssuer } from "./activate.ts";
+export type { ActivateResult } from "./activate.ts";
+export { removeIssuer } from "./remove-issuer.ts";
+export type { RemoveResult } from "./remove-issuer.ts";
+export { formatCaListing, listCa } from "./list.ts";
+export type { CaListing, IssuerListing, RootListing } from "./list.ts";
+export { caPaths, readCaDir } from "./ca-dir.ts";
+export type { CaDir } from "./ca-dir.ts";
+export { RotationError } from "./rotation-error.ts";
