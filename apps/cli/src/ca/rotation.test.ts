@@ -87,7 +87,11 @@ describe("edgeca ca: a rotation A → A+B → B", () => {
   it("with a new root: both roots published while A signs, then B signs and chains to root B, then A and root A are gone", async () => {
     const rootA = new X509Certificate(await read("root-cert.pem"));
 
-    expect((await run(caAddIssuerCommand, "--dir", dir, "--id", "ca2", "--new-root")).status).toBe(0);
+    const added = await run(caAddIssuerCommand, "--dir", dir, "--id", "ca2", "--new-root");
+    expect(added.status).toBe(0);
+    // A new root must reach istiod before B signs: the next steps say so, in that order.
+    expect(added.out.indexOf("rollout restart deploy/istiod")).toBeGreaterThan(added.out.indexOf("wrangler secret bulk"));
+    expect(added.out.indexOf("ca activate")).toBeGreaterThan(added.out.indexOf("rollout restart deploy/istiod"));
     const rootB = new X509Certificate(await read("root-ca2-cert.pem"));
     let core = await loadCore();
     expect(core.bundle.roots.map((r) => new X509Certificate(r).fingerprint256)).toEqual([rootA.fingerprint256, rootB.fingerprint256]);
@@ -128,6 +132,7 @@ describe("edgeca ca: a rotation A → A+B → B", () => {
     const added = await run(caAddIssuerCommand, "--dir", dir, "--id", "ca2");
     expect(added.status).toBe(0);
     expect(added.out).toContain("npx wrangler secret bulk");
+    expect(added.out).not.toContain("rollout restart");
     expect((await loadCore()).bundle.roots).toHaveLength(1);
     expect(await read("root-cert.pem")).toBe(rootA.toString());
     await run(caActivateCommand, "--dir", dir, "--id", "ca2");
