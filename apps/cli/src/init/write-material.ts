@@ -9,6 +9,10 @@
  *   DIR/worker/secrets.json       {"EDGECA_CA_KEY_…": "<PKCS#8 PEM>"}       (0600, for `wrangler secret bulk`)
  *   DIR/offline/root-key.pem      never uploaded                            (0700 dir, 0600)
  *   DIR/offline/client-ca-key.pem never uploaded                            (0600)
+ *
+ * `edgeca ca` (apps/cli/src/ca) rewrites worker/config.json and worker/secrets.json in place, keeps
+ * root-cert.pem the concatenation of every listed root, and with --new-root adds DIR/root-<ID>-cert.pem
+ * and DIR/offline/root-<ID>-key.pem.
  */
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
