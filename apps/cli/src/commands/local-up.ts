@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { UsageError, type Command } from "../command.ts";
+import { watchParent } from "../parent-watch.ts";
 import { localParts, startLocalStack } from "../local/index.ts";
 import type { LocalStack, PartStarter } from "../local/index.ts";
 import { BinaryBuildError, ControlPlaneError } from "@edgeca/testenv";
@@ -117,12 +118,15 @@ export const localUpCommand: Command = {
           log(`kubeconfig: ${stack.kubeconfigPath}`);
           process.stdout.write("ready\n");
           // Nothing else holds the event loop open (the control plane's processes are unref'd), and a
-          // pending promise does not: a timer keeps the process alive until a signal arrives.
-          const keepAlive = setInterval(() => undefined, 1 << 30);
+          // pending promise does not: the parent watch's timer keeps the process alive until stopped.
+          const unwatch = watchParent(() => {
+            log("the parent process exited (npm does not forward SIGTERM)");
+            onSignal("SIGHUP");
+          });
           await new Promise<void>((done) => {
             wake = done;
           });
-          clearInterval(keepAlive);
+          unwatch();
         }
         log(`${signalled ?? "signal"} received, stopping`);
       } finally {

@@ -14,6 +14,7 @@ import { createWorkloadCsr, istiodRbac, IstiodRa, ISTIOD_NAMESPACE, ISTIOD_SERVI
 import type { ControlPlane, RaOutcome } from "@edgeca/testenv";
 import { localParts, startLocalStack } from "../local/index.ts";
 import type { LocalStack, PartStarter } from "../local/index.ts";
+import { watchParent } from "../parent-watch.ts";
 import { parseCertificates, verifyChain } from "../verify/index.ts";
 import { meshPlan, type PlannedRequest } from "./mesh-plan.ts";
 import { percentile } from "./percentile.ts";
@@ -235,8 +236,10 @@ async function untilSignal(): Promise<void> {
     const done = (): void => {
       process.off("SIGINT", done);
       process.off("SIGTERM", done);
+      unwatch();
       resolve();
     };
+    const unwatch = watchParent(done);
     process.once("SIGINT", done);
     process.once("SIGTERM", done);
   });
