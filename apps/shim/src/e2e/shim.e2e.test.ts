@@ -5,7 +5,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { randomBytes, X509Certificate } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
+import { copyFile, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -15,7 +15,7 @@ import type { Counter } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { chainOf, conditionOf, createCsr, decide, deleteCsr, getCsr, issued, putStatus, waitForCsr } from "./csr-api.ts";
-import { E2EStack, OTHER_SIGNER_NAME, SHIM_NAMESPACE, SIGNER_NAME, TRUST_DOMAIN, type RunningShim } from "./harness.ts";
+import { E2EStack, OTHER_SIGNER_NAME, SHIM_NAMESPACE, SIGNER_NAME, TOKEN_AUDIENCE, TRUST_DOMAIN, type RunningShim } from "./harness.ts";
 import type { SignerClient } from "../signer-client.ts";
 import { workloadCsr } from "./workload-csr.ts";
 
@@ -354,9 +354,9 @@ describe("the shim against the real apiserver and the real signer", () => {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
   });
-  it("treats a 401 from a misconfigured token as transient: retried and logged loudly, never Failed", async () => {
-    const wrongAudience = await stack.tokenFileFor("not-the-signer");
-    const misconfigured = await stack.startShim("shim-wrong-token", { env: { EDGECA_TOKEN_FILE: wrongAudience, EDGECA_TOKEN_AUDIENCE: "" } });
+  it("treats a 401 from a misconfigured token as transient (retried, loud, never Failed) and re-reads the token file when it changes", async () => {
+    const tokenFile = await stack.tokenFileFor("not-the-signer");
+    const misconfigured = await stack.startShim("shim-wrong-token", { env: { EDGECA_TOKEN_FILE: tokenFile, EDGECA_TOKEN_AUDIENCE: "" } });
     try {
       await until(() => misconfigured.shim.isLeader(), Boolean, 10_000);
       const { name } = await requestAsIstiod("e2e-unauthenticated");
@@ -365,7 +365,9 @@ describe("the shim against the real apiserver and the real signer", () => {
       expect(issued(csr)).toBe(false);
       expect(conditionOf(csr, "Failed")).toBeUndefined();
       expect(misconfigured.logs.some((r) => r.level === "error" && r.msg.includes("refused the shim's credentials"))).toBe(true);
-      await deleteCsr(cp.admin, name);
+      // Kubelet rotates projected tokens in place; the shim reads the new one on its next request.
+      await copyFile(await stack.tokenFileFor(TOKEN_AUDIENCE), tokenFile);
+      expect(issued(await waitForCsr(cp.admin, name, issued, 20_000))).toBe(true);
     } finally {
       await misconfigured.shim.stop();
     }
