@@ -13,7 +13,7 @@ export async function deployConfigStep(dir: string): Promise<string> {
     bytes > VAR_LIMIT_BYTES
       ? `WARNING: EDGECA_CONFIG is ${bytes} bytes as compact JSON, over Cloudflare's ${VAR_LIMIT_BYTES}-byte variable limit`
       : `EDGECA_CONFIG is ${bytes} bytes as compact JSON; Cloudflare variables hold up to ${VAR_LIMIT_BYTES}`;
-  return `deploy the configuration (from apps/signer):\n       npx wrangler deploy --var "EDGECA_CONFIG:$(cat ${path})"\n     (${size})`;
+  return `deploy the configuration (from the repository root):\n       npm run wrangler -- deploy --var "EDGECA_CONFIG:$(cat ${path})"\n     (${size})`;
 }
 
 /** How to see that the shim published the bundle, then make istiod read it. */

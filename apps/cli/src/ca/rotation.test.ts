@@ -116,7 +116,7 @@ describe("edgeca ca: a rotation A → A+B → B", () => {
 
     const removed = await run(caRemoveCommand, "--dir", dir, "--id", "ca1", "--with-root");
     expect(removed.status).toBe(0);
-    expect(removed.out).toContain("npx wrangler secret delete EDGECA_CA_KEY_CA1");
+    expect(removed.out).toContain("npm run wrangler -- secret delete EDGECA_CA_KEY_CA1");
     const config = SignerConfig.parse(JSON.parse(await read("worker/config.json")));
     expect(config.issuers.map((i) => i.id)).toEqual(["ca2"]);
     expect(config.roots.map((r) => fingerprintOf(new X509Certificate(r)))).toEqual([fingerprintOf(rootB)]);
@@ -131,7 +131,7 @@ describe("edgeca ca: a rotation A → A+B → B", () => {
     const rootA = new X509Certificate(await read("root-cert.pem"));
     const added = await run(caAddIssuerCommand, "--dir", dir, "--id", "ca2");
     expect(added.status).toBe(0);
-    expect(added.out).toContain("npx wrangler secret bulk");
+    expect(added.out).toContain("npm run wrangler -- secret bulk");
     expect(added.out).not.toContain("rollout restart");
     expect((await loadCore()).bundle.roots).toHaveLength(1);
     expect(await read("root-cert.pem")).toBe(rootA.toString());

@@ -45,7 +45,7 @@ export const caAddIssuerCommand: Command = {
       ...(result.keysNotChecked.length > 0 ? [`  note: ${result.keysNotChecked.join(", ")} have no key in ${paths.secrets} (uploaded already?): only their chains were checked`] : []),
       "",
       "Next steps:",
-      `  1. upload the key (from apps/signer):  npx wrangler secret bulk ${paths.secrets}`,
+      `  1. upload the key (from the repository root):  npm run wrangler -- secret bulk ${paths.secrets}`,
       `  2. ${await deployConfigStep(dir)}`,
       ...(result.newRoot === undefined
         ? [`  3. the root is unchanged, so istiod needs nothing; when ready:  edgeca ca activate --dir ${dir} --id ${id}`]

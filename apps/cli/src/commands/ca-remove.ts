@@ -33,7 +33,7 @@ export const caRemoveCommand: Command = {
       `  1. ${await deployConfigStep(dir)}`,
       result.secretShared
         ? `  2. keep the secret ${result.keySecret}: another issuer names it too`
-        : `  2. delete the key from the Worker (from apps/signer):  npx wrangler secret delete ${result.keySecret}`,
+        : `  2. delete the key from the Worker (from the repository root):  npm run wrangler -- secret delete ${result.keySecret}`,
       ...(result.rootRemoved === undefined ? [] : [`  3. ${restartIstiodStep(config.roots.length)}`]),
     ];
     console.log(
