@@ -17,7 +17,7 @@ import {
   type SignRequest,
   type SignResponse,
 } from "@edgeca/shared";
-import { buildLeaf } from "./certificate-builder.ts";
+import { signTbs, writeTbs } from "./certificate-builder.ts";
 import { ClientIndex } from "./client-auth.ts";
 import type { SignerEnv } from "./env.ts";
 import { ForbiddenError, UnavailableError } from "./errors.ts";
@@ -108,7 +108,10 @@ export class SigningCore {
 
   /** Why the signer cannot sign right now (the active issuing CA outside its validity), or undefined. */
   unreadiness(): string | undefined {
-    const now = this.now();
+    return this.unreadinessAt(this.now());
+  }
+
+  private unreadinessAt(now: number): string | undefined {
     const issuer = this.active;
     if (now < issuer.notBefore.getTime()) return `issuing CA "${issuer.id}" is not valid before ${issuer.notBefore.toISOString()}`;
     if (now >= issuer.notAfter.getTime()) return `issuing CA "${issuer.id}" expired at ${issuer.notAfter.toISOString()}`;
@@ -135,26 +138,31 @@ export class SigningCore {
     if (!cluster.signerNames.includes(request.signerName)) {
       throw new ForbiddenError(`cluster "${cluster.name}" may not use signer name "${request.signerName}"`);
     }
+    // Policy, proof of possession included, is complete before anything is signed.
     const approved = await approve(request, cluster.policy);
     const issuer = this.active;
     const now = this.now();
-    const unready = this.unreadiness();
+    const unready = this.unreadinessAt(now);
     if (unready !== undefined) throw new UnavailableError(unready);
-    const validity = validityFor(now, request.expirationSeconds, cluster.policy, issuer.notAfter);
-    const leaf = await buildLeaf(issuer, {
-      spki: approved.csr.spki,
-      publicKey: approved.csr.publicKey,
-      dnsNames: approved.dnsNames,
-      uris: approved.uris,
-      keyUsage: approved.keyUsage,
-      extKeyUsage: approved.extKeyUsage,
-      ...validity,
-    });
+    const { notBefore, notAfter } = validityFor(now, request.expirationSeconds, cluster.policy, issuer.notAfter);
+    const leaf = await signTbs(
+      issuer,
+      writeTbs(issuer, {
+        spki: approved.csr.spki,
+        publicKey: approved.csr.publicKey,
+        dnsNames: approved.dnsNames,
+        uris: approved.uris,
+        keyUsage: approved.keyUsage,
+        extKeyUsage: approved.extKeyUsage,
+        notBefore,
+        notAfter,
+      }),
+    );
     return {
       certificateChain: leaf.pem + issuer.chainPem,
       serialNumber: leaf.serialNumber,
-      notBefore: validity.notBefore.toISOString(),
-      notAfter: validity.notAfter.toISOString(),
+      notBefore: notBefore.toISOString(),
+      notAfter: notAfter.toISOString(),
     };
   }
 }

@@ -4,11 +4,13 @@
  */
 import {
   bytesEqual,
+  concatBytes,
   decodePem,
   decodePemBlocks,
   der,
   encodePemChain,
   fromHex,
+  headerSize,
   OID,
   parseCertificateDer,
   sha1,
@@ -37,6 +39,10 @@ export interface Issuer {
   readonly name: Uint8Array;
   /** DER of the AuthorityKeyIdentifier extension every leaf carries (RFC 5280 §4.2.1.1). */
   readonly authorityKeyIdExtension: Uint8Array;
+  /** The signature AlgorithmIdentifier then the issuer Name: consecutive in every leaf's TBSCertificate. */
+  readonly tbsSignatureAndIssuer: Uint8Array;
+  /** Most bytes the signatureAlgorithm and signatureValue elements after a leaf's TBSCertificate take. */
+  readonly signatureRoom: number;
 }
 
 function keyIdentifier(cert: ParsedCertificate): Uint8Array {
@@ -86,6 +92,13 @@ export async function loadIssuer(config: IssuerConfig, keyPem: unknown, roots: r
     throw new ConfigurationError(`${where}: secret ${config.keySecret} does not match the CA certificate's public key`);
   }
 
+  // The longest signature this key makes: an RSA signature is as long as the modulus (the probe's length);
+  // a DER Ecdsa-Sig-Value holds two INTEGERs of at most size + 1 octets (X.690 §8.3, RFC 3279 §2.2.3).
+  const ecdsaContent = 2 * (2 + algorithm.ecdsaSize + 1);
+  const maxSignature = algorithm.ecdsaSize > 0 ? headerSize(ecdsaContent) + ecdsaContent : sig.byteLength;
+  // BIT STRING: tag, up to 3 length octets, the unused-bits octet.
+  const signatureRoom = algorithm.identifier.length + 5 + maxSignature;
+
   const kid = keyIdentifier(certificate);
   const authorityKeyIdExtension = der(
     Tag.SEQUENCE,
@@ -103,5 +116,7 @@ export async function loadIssuer(config: IssuerConfig, keyPem: unknown, roots: r
     notBefore: new Date(Math.max(...certs.map((c) => c.notBefore.getTime()))),
     name: certificate.subject,
     authorityKeyIdExtension,
+    tbsSignatureAndIssuer: concatBytes(algorithm.identifier, certificate.subject),
+    signatureRoom,
   };
 }

@@ -2,7 +2,7 @@
  * The CSR's public key and proof-of-possession signature, checked with WebCrypto (runtime-neutral:
  * `crypto.subtle` exists in workerd, Node ≥ 20 and browsers).
  */
-import { toArrayBuffer } from "./bytes.ts";
+import { bufferSource } from "./bytes.ts";
 import { DerError, DerReader, Tag, valueOf } from "./der.ts";
 import { ecdsaDerToP1363 } from "./ecdsa-signature.ts";
 import { OID } from "./oid.ts";
@@ -19,6 +19,25 @@ export type SignatureHash = "SHA-256" | "SHA-384" | "SHA-512";
 
 const CURVES: Record<string, "P-256" | "P-384" | "P-521"> = { [OID.p256]: "P-256", [OID.p384]: "P-384", [OID.p521]: "P-521" };
 const CURVE_BYTES = { "P-256": 32, "P-384": 48, "P-521": 66 } as const;
+
+// WebCrypto algorithm parameters, made once rather than per call: Node normalizes every dictionary it is
+// given, and the same objects each time keep that path cheap.
+const EC_IMPORT = {
+  "P-256": { name: "ECDSA", namedCurve: "P-256" },
+  "P-384": { name: "ECDSA", namedCurve: "P-384" },
+  "P-521": { name: "ECDSA", namedCurve: "P-521" },
+} as const;
+const ECDSA_VERIFY = {
+  "SHA-256": { name: "ECDSA", hash: "SHA-256" },
+  "SHA-384": { name: "ECDSA", hash: "SHA-384" },
+  "SHA-512": { name: "ECDSA", hash: "SHA-512" },
+} as const;
+const RSA_IMPORT = {
+  "SHA-256": { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+  "SHA-384": { name: "RSASSA-PKCS1-v1_5", hash: "SHA-384" },
+  "SHA-512": { name: "RSASSA-PKCS1-v1_5", hash: "SHA-512" },
+} as const;
+const RSA_VERIFY = { name: "RSASSA-PKCS1-v1_5" } as const;
 
 /** Describes the CSR's key: curve for EC; modulus bits and exponent for RSA (RFC 3279 §2.3.1). */
 export function csrKey(csr: ParsedCsr): CsrKey {
@@ -63,12 +82,12 @@ export async function verifyCsrSignature(csr: ParsedCsr, key: CsrKey, hash: Sign
   try {
     if (key.kind === "ec" && key.curve !== "unknown") {
       const sig = ecdsaDerToP1363(csr.signature, CURVE_BYTES[key.curve]);
-      const pub = await crypto.subtle.importKey("spki", toArrayBuffer(csr.spki), { name: "ECDSA", namedCurve: key.curve }, false, ["verify"]);
-      return await crypto.subtle.verify({ name: "ECDSA", hash }, pub, toArrayBuffer(sig), toArrayBuffer(csr.info));
+      const pub = await crypto.subtle.importKey("spki", bufferSource(csr.spki), EC_IMPORT[key.curve], false, ["verify"]);
+      return await crypto.subtle.verify(ECDSA_VERIFY[hash], pub, sig, bufferSource(csr.info));
     }
     if (key.kind === "rsa") {
-      const pub = await crypto.subtle.importKey("spki", toArrayBuffer(csr.spki), { name: "RSASSA-PKCS1-v1_5", hash }, false, ["verify"]);
-      return await crypto.subtle.verify("RSASSA-PKCS1-v1_5", pub, toArrayBuffer(csr.signature), toArrayBuffer(csr.info));
+      const pub = await crypto.subtle.importKey("spki", bufferSource(csr.spki), RSA_IMPORT[hash], false, ["verify"]);
+      return await crypto.subtle.verify(RSA_VERIFY, pub, bufferSource(csr.signature), bufferSource(csr.info));
     }
     return false;
   } catch {

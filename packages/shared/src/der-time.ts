@@ -1,15 +1,48 @@
 /** X.509 Time (RFC 5280 §4.1.2.5): UTCTime through 2049, GeneralizedTime from 2050, always UTC with seconds. */
-import { der, DerError, Tag } from "./der.ts";
+import { DerError, Tag } from "./der.ts";
 
-const encoder = new TextEncoder();
-const pad = (n: number, w = 2): string => String(n).padStart(w, "0");
+/** RFC 5280 §4.1.2.5: UTCTime for years 1950–2049, GeneralizedTime otherwise. */
+function isUtcTimeYear(year: number): boolean {
+  return year >= 1950 && year < 2050;
+}
+
+/** Bytes the Time element of `date` takes (header included): 15 for UTCTime, 17 for GeneralizedTime. */
+export function timeSize(date: Date): number {
+  return isUtcTimeYear(date.getUTCFullYear()) ? 15 : 17;
+}
+
+function digits(out: Uint8Array, at: number, value: number, width: number): number {
+  for (let i = width - 1; i >= 0; i--) {
+    out[at + i] = 0x30 + (value % 10);
+    value = Math.floor(value / 10);
+  }
+  return at + width;
+}
+
+/**
+ * Writes the Time element of `date` at `at` (milliseconds dropped: RFC 5280 forbids fractional seconds);
+ * returns the offset after it. Digits are written as ASCII directly, no string is built.
+ */
+export function writeTimeAt(out: Uint8Array, at: number, date: Date): number {
+  const year = date.getUTCFullYear();
+  const utc = isUtcTimeYear(year);
+  out[at++] = utc ? Tag.UTC_TIME : Tag.GENERALIZED_TIME;
+  out[at++] = utc ? 13 : 15;
+  at = utc ? digits(out, at, year % 100, 2) : digits(out, at, year, 4);
+  at = digits(out, at, date.getUTCMonth() + 1, 2);
+  at = digits(out, at, date.getUTCDate(), 2);
+  at = digits(out, at, date.getUTCHours(), 2);
+  at = digits(out, at, date.getUTCMinutes(), 2);
+  at = digits(out, at, date.getUTCSeconds(), 2);
+  out[at++] = 0x5a; // "Z"
+  return at;
+}
 
 /** Encodes a Time; milliseconds are dropped (RFC 5280 forbids fractional seconds). */
 export function writeTime(date: Date): Uint8Array {
-  const y = date.getUTCFullYear();
-  const rest = `${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}${pad(date.getUTCHours())}${pad(date.getUTCMinutes())}${pad(date.getUTCSeconds())}Z`;
-  if (y >= 1950 && y < 2050) return der(Tag.UTC_TIME, encoder.encode(`${pad(y % 100)}${rest}`));
-  return der(Tag.GENERALIZED_TIME, encoder.encode(`${pad(y, 4)}${rest}`));
+  const out = new Uint8Array(timeSize(date));
+  writeTimeAt(out, 0, date);
+  return out;
 }
 
 /** Decodes the content of a UTCTime or GeneralizedTime in the RFC 5280 profile. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkDerLimits, der, DerError, DerReader, derUnsignedInteger, Tag } from "./der.ts";
+import { checkDerLimits, der, DerError, DerReader, derUnsignedInteger, headerSize, Tag, writeHeader } from "./der.ts";
 
 function nested(depth: number): Uint8Array {
   let inner: Uint8Array = Uint8Array.of(0x05, 0x00);
@@ -49,5 +49,17 @@ describe("derUnsignedInteger", () => {
   it("adds a sign octet only when the high bit is set and strips leading zeros", () => {
     expect(derUnsignedInteger(Uint8Array.of(0x80))).toEqual(Uint8Array.of(0x02, 0x02, 0x00, 0x80));
     expect(derUnsignedInteger(Uint8Array.of(0x00, 0x00, 0x7f))).toEqual(Uint8Array.of(0x02, 0x01, 0x7f));
+  });
+});
+
+describe("writeHeader", () => {
+  it("writes the minimal length form at each boundary, as the reader expects", () => {
+    for (const length of [0, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000]) {
+      const out = new Uint8Array(headerSize(length) + length);
+      const valueStart = writeHeader(out, 0, Tag.OCTET_STRING, length);
+      expect(valueStart).toBe(headerSize(length));
+      const tlv = new DerReader(out).next("x");
+      expect(tlv).toEqual({ tag: Tag.OCTET_STRING, start: 0, valueStart, end: out.length });
+    }
   });
 });

@@ -168,23 +168,43 @@ export function checkDerLimits(bytes: Uint8Array, limits: DerLimits, what: strin
 
 // ---- writing ----
 
-/** Encodes a DER length. */
-function lengthBytes(n: number): number[] {
-  if (n < 0x80) return [n];
-  if (n < 0x100) return [0x81, n];
-  if (n < 0x10000) return [0x82, n >> 8, n & 0xff];
-  return [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+/** Bytes taken by the tag and the DER length octets of an element whose value is `length` bytes. */
+export function headerSize(length: number): number {
+  return length < 0x80 ? 2 : length < 0x100 ? 3 : length < 0x10000 ? 4 : 5;
+}
+
+/**
+ * Writes a tag and the minimal DER length (X.690 §10.1) of a `length`-byte value at `at`; returns the
+ * offset of the value. Builders size a whole structure first and write it into one array with this,
+ * instead of allocating an array per element.
+ */
+export function writeHeader(out: Uint8Array, at: number, tag: number, length: number): number {
+  out[at++] = tag;
+  if (length < 0x80) {
+    out[at++] = length;
+    return at;
+  }
+  if (length >= 0x10000) {
+    out[at++] = 0x83;
+    out[at++] = length >> 16;
+  } else if (length >= 0x100) {
+    out[at++] = 0x82;
+  } else {
+    out[at++] = 0x81;
+    out[at++] = length;
+    return at;
+  }
+  out[at++] = (length >> 8) & 0xff;
+  out[at++] = length & 0xff;
+  return at;
 }
 
 /** One element from a tag and its content parts (concatenated). */
 export function der(tag: number, ...parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   let size = 0;
   for (const p of parts) size += p.length;
-  const header = lengthBytes(size);
-  const out = new Uint8Array(1 + header.length + size);
-  out[0] = tag;
-  out.set(header, 1);
-  let at = 1 + header.length;
+  const out = new Uint8Array(headerSize(size) + size);
+  let at = writeHeader(out, 0, tag, size);
   for (const p of parts) {
     out.set(p, at);
     at += p.length;

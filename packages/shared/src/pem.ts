@@ -11,7 +11,7 @@
  * Every failure is a `PemError` whose message names what was wrong. The reader is a single linear scan
  * (no backtracking regular expression), so its cost is proportional to the input.
  */
-import { fromBase64, toBase64 } from "./bytes.ts";
+import { base64Size, buildAscii, fromBase64, writeBase64 } from "./bytes.ts";
 import { DerError, DerReader } from "./der.ts";
 
 /** Malformed PEM. Callers map it to a 400 `invalid_request`. */
@@ -133,9 +133,29 @@ export function decodePemBlocks(text: string, label = "CERTIFICATE", maxChars = 
   return out;
 }
 
+/** The BEGIN and END lines of a label as ASCII codes, made once per label. */
+const frames = new Map<string, { readonly begin: Uint8Array; readonly end: Uint8Array }>();
+
+function frameOf(label: string): { readonly begin: Uint8Array; readonly end: Uint8Array } {
+  let frame = frames.get(label);
+  if (frame === undefined) {
+    const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+    frame = { begin: ascii(`-----BEGIN ${label}-----\n`), end: ascii(`-----END ${label}-----\n`) };
+    // Labels come from code, not from input, so the map stays small.
+    frames.set(label, frame);
+  }
+  return frame;
+}
+
 /** Encodes DER as one PEM block: 64-character lines, LF endings, a final LF. */
 export function encodePem(der: Uint8Array, label: string): string {
-  return `-----BEGIN ${label}-----\n${toBase64(der, 64)}-----END ${label}-----\n`;
+  const { begin, end } = frameOf(label);
+  return buildAscii(begin.length + base64Size(der.length, 64) + end.length, (out) => {
+    out.set(begin, 0);
+    const at = writeBase64(out, begin.length, der, 64);
+    out.set(end, at);
+    return at + end.length;
+  });
 }
 
 /** Encodes several DER certificates as consecutive CERTIFICATE blocks (nothing after the last). */

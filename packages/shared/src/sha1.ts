@@ -5,66 +5,74 @@
  * (a thread-pool round trip), a sixth of an issuance, for 65 input bytes.
  */
 
-function rotl(x: number, n: number): number {
-  return (x << n) | (x >>> (32 - n));
+// Scratch space reused across calls: the function is synchronous, so no two calls share it at once.
+const W = new Int32Array(80);
+const TAIL = new Uint8Array(128);
+
+/** Compresses one 64-byte block of `bytes` at `at` into the state `h` (FIPS 180-4 §6.1.2). */
+function compress(h: Int32Array, bytes: Uint8Array, at: number): void {
+  for (let t = 0; t < 16; t++) {
+    const i = at + 4 * t;
+    W[t] = ((bytes[i] ?? 0) << 24) | ((bytes[i + 1] ?? 0) << 16) | ((bytes[i + 2] ?? 0) << 8) | (bytes[i + 3] ?? 0);
+  }
+  for (let t = 16; t < 80; t++) {
+    const x = (W[t - 3] ?? 0) ^ (W[t - 8] ?? 0) ^ (W[t - 14] ?? 0) ^ (W[t - 16] ?? 0);
+    W[t] = (x << 1) | (x >>> 31);
+  }
+  let a = h[0] ?? 0;
+  let b = h[1] ?? 0;
+  let c = h[2] ?? 0;
+  let d = h[3] ?? 0;
+  let e = h[4] ?? 0;
+  for (let t = 0; t < 80; t++) {
+    let f: number;
+    let k: number;
+    if (t < 20) {
+      f = (b & c) | (~b & d);
+      k = 0x5a827999;
+    } else if (t < 40) {
+      f = b ^ c ^ d;
+      k = 0x6ed9eba1;
+    } else if (t < 60) {
+      f = (b & c) | (b & d) | (c & d);
+      k = 0x8f1bbcdc;
+    } else {
+      f = b ^ c ^ d;
+      k = 0xca62c1d6;
+    }
+    const temp = (((a << 5) | (a >>> 27)) + f + e + k + (W[t] ?? 0)) | 0;
+    e = d;
+    d = c;
+    c = (b << 30) | (b >>> 2);
+    b = a;
+    a = temp;
+  }
+  h[0] = (h[0] ?? 0) + a;
+  h[1] = (h[1] ?? 0) + b;
+  h[2] = (h[2] ?? 0) + c;
+  h[3] = (h[3] ?? 0) + d;
+  h[4] = (h[4] ?? 0) + e;
 }
 
 /** The 20-byte SHA-1 digest of `data`. */
 export function sha1(data: Uint8Array): Uint8Array {
-  const bitLength = data.length * 8;
-  const padded = new Uint8Array((((data.length + 8) >> 6) + 1) * 64);
-  padded.set(data);
-  padded[data.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  view.setUint32(padded.length - 8, Math.floor(bitLength / 0x100000000));
-  view.setUint32(padded.length - 4, bitLength >>> 0);
-  let h0 = 0x67452301;
-  let h1 = 0xefcdab89;
-  let h2 = 0x98badcfe;
-  let h3 = 0x10325476;
-  let h4 = 0xc3d2e1f0;
-  const w = new Int32Array(80);
-  for (let block = 0; block < padded.length; block += 64) {
-    for (let t = 0; t < 16; t++) w[t] = view.getInt32(block + t * 4);
-    for (let t = 16; t < 80; t++) w[t] = rotl((w[t - 3] ?? 0) ^ (w[t - 8] ?? 0) ^ (w[t - 14] ?? 0) ^ (w[t - 16] ?? 0), 1);
-    let a = h0;
-    let b = h1;
-    let c = h2;
-    let d = h3;
-    let e = h4;
-    for (let t = 0; t < 80; t++) {
-      let f: number;
-      let k: number;
-      if (t < 20) {
-        f = (b & c) | (~b & d);
-        k = 0x5a827999;
-      } else if (t < 40) {
-        f = b ^ c ^ d;
-        k = 0x6ed9eba1;
-      } else if (t < 60) {
-        f = (b & c) | (b & d) | (c & d);
-        k = 0x8f1bbcdc;
-      } else {
-        f = b ^ c ^ d;
-        k = 0xca62c1d6;
-      }
-      const temp = (rotl(a, 5) + f + e + k + (w[t] ?? 0)) | 0;
-      e = d;
-      d = c;
-      c = rotl(b, 30);
-      b = a;
-      a = temp;
-    }
-    h0 = (h0 + a) | 0;
-    h1 = (h1 + b) | 0;
-    h2 = (h2 + c) | 0;
-    h3 = (h3 + d) | 0;
-    h4 = (h4 + e) | 0;
+  const h = Int32Array.of(0x67452301, 0xefcdab89 | 0, 0x98badcfe | 0, 0x10325476, 0xc3d2e1f0 | 0);
+  const full = data.length - (data.length % 64);
+  for (let at = 0; at < full; at += 64) compress(h, data, at);
+  // §5.1.1 padding: 0x80, zeros, the bit length in the last 8 bytes (one or two blocks).
+  const rest = data.length - full;
+  const tail = rest < 56 ? 64 : 128;
+  TAIL.fill(0);
+  TAIL.set(data.subarray(full), 0);
+  TAIL[rest] = 0x80;
+  const bits = data.length * 8;
+  const high = Math.floor(bits / 0x100000000);
+  for (let i = 0; i < 4; i++) {
+    TAIL[tail - 8 + i] = (high >>> (24 - 8 * i)) & 0xff;
+    TAIL[tail - 4 + i] = (bits >>> (24 - 8 * i)) & 0xff;
   }
+  for (let at = 0; at < tail; at += 64) compress(h, TAIL, at);
   const out = new Uint8Array(20);
-  const ov = new DataView(out.buffer);
-  [h0, h1, h2, h3, h4].forEach((h, i) => {
-    ov.setInt32(i * 4, h);
-  });
+  for (let i = 0; i < 20; i++) out[i] = ((h[i >> 2] ?? 0) >>> (24 - 8 * (i & 3))) & 0xff;
   return out;
 }
