@@ -147,6 +147,12 @@ function writeIa5Name(out: Uint8Array, at: number, tag: number, name: string): n
   return at;
 }
 
+/** Copies `bytes` into `out` at `at`; returns the offset after them. */
+function put(out: Uint8Array, bytes: Uint8Array, at: number): number {
+  out.set(bytes, at);
+  return at + bytes.length;
+}
+
 /** Largest space the outer Certificate SEQUENCE header takes (tag, 0x83 and 3 length octets). */
 const OUTER_HEADER_ROOM = 5;
 
@@ -169,30 +175,26 @@ export function writeTbs(issuer: Issuer, leaf: LeafTemplate): UnsignedLeaf {
   const tbsSize = headerSize(tbsContent) + tbsContent;
 
   const out = new Uint8Array(OUTER_HEADER_ROOM + tbsSize + issuer.signatureRoom);
-  const put = (bytes: Uint8Array, at: number): number => {
-    out.set(bytes, at);
-    return at + bytes.length;
-  };
   let at = writeHeader(out, OUTER_HEADER_ROOM, Tag.SEQUENCE, tbsContent);
-  at = put(VERSION_3_AND_SERIAL_HEADER, at);
+  at = put(out, VERSION_3_AND_SERIAL_HEADER, at);
   const serialAt = at;
   writeSerial(out, serialAt);
-  at = put(issuer.tbsSignatureAndIssuer, at + SERIAL_BYTES);
+  at = put(out, issuer.tbsSignatureAndIssuer, at + SERIAL_BYTES);
   at = writeHeader(out, at, Tag.SEQUENCE, validityContent);
   at = writeTimeAt(out, at, leaf.notBefore);
   at = writeTimeAt(out, at, leaf.notAfter);
-  at = put(EMPTY_NAME, at);
-  at = put(leaf.spki, at);
+  at = put(out, EMPTY_NAME, at);
+  at = put(out, leaf.spki, at);
   at = writeHeader(out, at, 0xa3, extensions);
   at = writeHeader(out, at, Tag.SEQUENCE, extensionsContent);
-  at = put(ku, at);
-  at = put(eku, at);
-  at = put(BASIC_CONSTRAINTS_AND_SKI_HEAD, at);
+  at = put(out, ku, at);
+  at = put(out, eku, at);
+  at = put(out, BASIC_CONSTRAINTS_AND_SKI_HEAD, at);
   // RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits.
-  at = put(sha1(leaf.publicKey), at);
-  at = put(issuer.authorityKeyIdExtension, at);
+  at = put(out, sha1(leaf.publicKey), at);
+  at = put(out, issuer.authorityKeyIdExtension, at);
   at = writeHeader(out, at, Tag.SEQUENCE, sanContent);
-  at = put(SAN_ID_CRITICAL, at);
+  at = put(out, SAN_ID_CRITICAL, at);
   at = writeHeader(out, at, Tag.OCTET_STRING, generalNames);
   at = writeHeader(out, at, Tag.SEQUENCE, namesSize);
   for (const d of leaf.dnsNames) at = writeIa5Name(out, at, CTX_DNS, d);

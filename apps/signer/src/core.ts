@@ -24,7 +24,7 @@ import { ForbiddenError, UnavailableError } from "./errors.ts";
 import { ConfigurationError } from "./configuration-error.ts";
 import { loadIssuer, type Issuer } from "./issuer.ts";
 import { validityFor } from "./lifetime.ts";
-import { approve } from "./policy.ts";
+import { proveKeyPossession, screen } from "./policy.ts";
 import { checkJwks, tokenVerifier, type TokenVerifier } from "./token.ts";
 
 export { ConfigurationError } from "./configuration-error.ts";
@@ -139,7 +139,8 @@ export class SigningCore {
       throw new ForbiddenError(`cluster "${cluster.name}" may not use signer name "${request.signerName}"`);
     }
     // Policy, proof of possession included, is complete before anything is signed.
-    const approved = await approve(request, cluster.policy);
+    const approved = screen(request, cluster.policy);
+    await proveKeyPossession(approved);
     const issuer = this.active;
     const now = this.now();
     const unready = this.unreadinessAt(now);

@@ -14,9 +14,11 @@ import {
   SpiffeError,
   toX509Usages,
   verifyCsrSignature,
+  type CsrKey,
   type KeyUsageName,
   type ParsedCsr,
   type PolicyConfig,
+  type SignatureHash,
   type SignRequest,
 } from "@edgeca/shared";
 import { InvalidRequestError, PolicyDeniedError } from "./errors.ts";
@@ -62,15 +64,15 @@ function parse(pem: string): ParsedCsr {
   }
 }
 
-function checkKey(csr: ParsedCsr): void {
+function checkKey(csr: ParsedCsr): CsrKey {
   let key;
   try {
     key = csrKey(csr);
   } catch (error) {
     throw new InvalidRequestError(`csr: malformed public key: ${error instanceof Error ? error.message : ""}`, { cause: error });
   }
-  if (key.kind === "ec" && (key.curve === "P-256" || key.curve === "P-384")) return;
-  if (key.kind === "rsa" && key.bits >= 2048 && key.bits <= 4096 && key.exponent === 65537) return;
+  if (key.kind === "ec" && (key.curve === "P-256" || key.curve === "P-384")) return key;
+  if (key.kind === "rsa" && key.bits >= 2048 && key.bits <= 4096 && key.exponent === 65537) return key;
   const what = key.kind === "ec" ? `ECDSA ${key.curve}` : key.kind === "rsa" ? `RSA-${key.bits} with exponent ${key.exponent}` : "an unknown algorithm";
   throw new PolicyDeniedError(`key type ${what} is not allowed; use RSA 2048–4096 with exponent 65537, or ECDSA P-256/P-384`);
 }
@@ -103,18 +105,41 @@ function checkNames(csr: ParsedCsr, policy: PolicyConfig): Pick<Approved, "profi
   throw new PolicyDeniedError("csr: no subject alternative name; a workload CSR carries one spiffe:// URI SAN");
 }
 
-/** Applies the policy of one cluster to a sign request. Throws `InvalidRequestError` or `PolicyDeniedError`. */
-export async function approve(request: SignRequest, policy: PolicyConfig): Promise<Approved> {
+/** A request that passed every check but proof of possession, with what that proof needs. */
+export interface Screened extends Approved {
+  readonly key: CsrKey;
+  readonly hash: SignatureHash;
+}
+
+/**
+ * Every check of the policy except proof of possession, in order: requestor, usages, CSR syntax, CA
+ * request, names, key type, signature algorithm. Synchronous. Throws `InvalidRequestError` or
+ * `PolicyDeniedError`.
+ */
+export function screen(request: SignRequest, policy: PolicyConfig): Screened {
   if (!policy.allowedRequestors.includes(request.requestor.username)) {
     throw new PolicyDeniedError(`requestor "${request.requestor.username}" may not obtain certificates from this signer`);
   }
-  const usages = checkUsages(request.usages);
+  const { keyUsage, extKeyUsage } = checkUsages(request.usages);
   const csr = parse(request.csr);
   if (csr.requestsCa) throw new PolicyDeniedError("csr: requests a CA certificate (basicConstraints cA TRUE)");
-  const names = checkNames(csr, policy);
-  checkKey(csr);
+  const { profile, uris, dnsNames } = checkNames(csr, policy);
+  const key = checkKey(csr);
   const hash = csrSignatureHash(csr);
   if (hash === undefined) throw new PolicyDeniedError("csr: signature algorithm must be ECDSA or RSA PKCS#1 v1.5 with SHA-256, SHA-384 or SHA-512");
-  if (!(await verifyCsrSignature(csr, csrKey(csr), hash))) throw new InvalidRequestError("csr: proof-of-possession signature does not verify");
-  return { csr, ...names, ...usages };
+  return { csr, profile, uris, dnsNames, keyUsage, extKeyUsage, key, hash };
+}
+
+/** Proof of possession (RFC 2986 §3): the CSR's self-signature verifies. Throws `InvalidRequestError`. */
+export async function proveKeyPossession(screened: Screened): Promise<void> {
+  if (!(await verifyCsrSignature(screened.csr, screened.key, screened.hash))) {
+    throw new InvalidRequestError("csr: proof-of-possession signature does not verify");
+  }
+}
+
+/** Applies the policy of one cluster to a sign request. Throws `InvalidRequestError` or `PolicyDeniedError`. */
+export async function approve(request: SignRequest, policy: PolicyConfig): Promise<Approved> {
+  const screened = screen(request, policy);
+  await proveKeyPossession(screened);
+  return screened;
 }

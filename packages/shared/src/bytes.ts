@@ -73,21 +73,25 @@ export function writeBase64(out: Uint8Array, at: number, bytes: Uint8Array, line
 }
 
 const asciiDecoder = new TextDecoder();
-// Scratch space for ASCII output: callers are synchronous, so no two of them use it at once.
-let asciiScratch = new Uint8Array(4096);
+// Scratch space for ASCII output, reused: `asciiScratch` and `asciiString` are called in one synchronous
+// stretch by every writer, so no two writers use it at once.
+let scratch = new Uint8Array(4096);
 
-/**
- * Builds an ASCII string of at most `size` characters by letting `write` put its codes into a reused
- * array (returning how many it wrote), then decoding once: no per-call array, no string growth.
- */
-export function buildAscii(size: number, write: (out: Uint8Array) => number): string {
-  if (asciiScratch.length < size) asciiScratch = new Uint8Array(size);
-  return asciiDecoder.decode(asciiScratch.subarray(0, write(asciiScratch)));
+/** A reused array of at least `size` bytes to write ASCII codes into, then turn into a string with `asciiString`. */
+export function asciiScratch(size: number): Uint8Array {
+  if (scratch.length < size) scratch = new Uint8Array(size);
+  return scratch;
+}
+
+/** The first `length` codes of `out` (from `asciiScratch`) as a string, decoded once. */
+export function asciiString(out: Uint8Array, length: number): string {
+  return asciiDecoder.decode(out.subarray(0, length));
 }
 
 /** Standard base64 (RFC 4648 §4) of bytes, optionally in lines of `lineLength` characters (see `writeBase64`). */
 export function toBase64(bytes: Uint8Array, lineLength = 0): string {
-  return buildAscii(base64Size(bytes.length, lineLength), (out) => writeBase64(out, 0, bytes, lineLength));
+  const out = asciiScratch(base64Size(bytes.length, lineLength));
+  return asciiString(out, writeBase64(out, 0, bytes, lineLength));
 }
 
 /**
@@ -114,6 +118,51 @@ export function fromBase64(text: string): Uint8Array {
     if (last && ((pad === 2 && (n & 0xffff) !== 0) || (pad === 1 && (n & 0xff) !== 0))) {
       throw new Error("not canonical base64: non-zero padding bits");
     }
+  }
+  return out;
+}
+
+/**
+ * Decodes the canonical base64 in `text[start, end)` with its line breaks (CR, LF) skipped: a PEM body
+ * straight from the request text, without joining its lines first. The same rules as `fromBase64` apply
+ * to the characters between the line breaks; the caller checks the line layout.
+ */
+export function fromBase64Lines(text: string, start: number, end: number): Uint8Array<ArrayBuffer> {
+  let count = 0;
+  let pad = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || c === 0x0d) continue;
+    count++;
+    // Trailing "=" characters are the padding; any earlier one fails below as an invalid character.
+    pad = c === 0x3d ? pad + 1 : 0;
+  }
+  if (count % 4 !== 0) throw new Error("not canonical base64: length is not a multiple of 4");
+  if (pad > 2) throw new Error("not canonical base64: invalid character");
+  const out = new Uint8Array((count / 4) * 3 - pad);
+  const data = count - pad;
+  let seen = 0;
+  let n = 0;
+  let o = 0;
+  for (let i = start; i < end && seen < data; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || c === 0x0d) continue;
+    const v = B64_VALUE[c] ?? -1;
+    if (v < 0) throw new Error("not canonical base64: invalid character");
+    n = (n << 6) | v;
+    if ((++seen & 3) === 0) {
+      out[o++] = n >> 16;
+      out[o++] = (n >> 8) & 0xff;
+      out[o++] = n & 0xff;
+      n = 0;
+    }
+  }
+  if (pad > 0) {
+    n <<= 6 * pad;
+    // Non-zero padding bits would let two texts decode to the same bytes.
+    if ((pad === 2 && (n & 0xffff) !== 0) || (pad === 1 && (n & 0xff) !== 0)) throw new Error("not canonical base64: non-zero padding bits");
+    out[o++] = n >> 16;
+    if (pad === 1) out[o] = (n >> 8) & 0xff;
   }
   return out;
 }

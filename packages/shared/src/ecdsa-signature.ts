@@ -48,13 +48,15 @@ export function writeEcdsaDer(out: Uint8Array, at: number, sig: Uint8Array): num
   const r = integerPart(sig, 0, half);
   const s = integerPart(sig, half, sig.length);
   at = writeHeader(out, at, Tag.SEQUENCE, sequenceContent(r, s));
-  for (const [part, end] of [[r, half], [s, sig.length]] as const) {
-    at = writeHeader(out, at, Tag.INTEGER, part.size);
-    if (part.size > end - part.start) out[at++] = 0;
-    out.set(sig.subarray(part.start, end), at);
-    at += end - part.start;
-  }
-  return at;
+  at = writeInteger(out, at, sig, r, half);
+  return writeInteger(out, at, sig, s, sig.length);
+}
+
+function writeInteger(out: Uint8Array, at: number, sig: Uint8Array, part: { readonly start: number; readonly size: number }, end: number): number {
+  at = writeHeader(out, at, Tag.INTEGER, part.size);
+  if (part.size > end - part.start) out[at++] = 0;
+  out.set(sig.subarray(part.start, end), at);
+  return at + end - part.start;
 }
 
 /** r‖s → DER Ecdsa-Sig-Value. */

@@ -11,7 +11,7 @@
  * Every failure is a `PemError` whose message names what was wrong. The reader is a single linear scan
  * (no backtracking regular expression), so its cost is proportional to the input.
  */
-import { base64Size, buildAscii, fromBase64, writeBase64 } from "./bytes.ts";
+import { asciiScratch, asciiString, base64Size, fromBase64Lines, writeBase64 } from "./bytes.ts";
 import { DerError, DerReader } from "./der.ts";
 
 /** Malformed PEM. Callers map it to a 400 `invalid_request`. */
@@ -59,7 +59,8 @@ function readBlock(text: string, at: number, n: number): Block {
   if (!LABEL.test(label)) throw new PemError(`${where}: malformed label`);
   let pos = lineEnd(text, labelEnd + 5);
   if (pos < 0) throw new PemError(`${where}: BEGIN line must end with a line break`);
-  const lines: string[] = [];
+  const bodyStart = pos;
+  let lines = 0;
   for (;;) {
     if (text.startsWith("-----END ", pos)) break;
     const start = pos;
@@ -69,24 +70,26 @@ function readBlock(text: string, at: number, n: number): Block {
       if (!b64) break;
       pos++;
     }
-    if (pos === start) throw new PemError(`${label} ${where}: line ${lines.length + 1} of the body is not base64 (headers and blank lines are not allowed)`);
+    if (pos === start) throw new PemError(`${label} ${where}: line ${lines + 1} of the body is not base64 (headers and blank lines are not allowed)`);
     if (pos - start > MAX_LINE) throw new PemError(`${label} ${where}: body line longer than ${MAX_LINE} characters`);
-    lines.push(text.slice(start, pos));
+    lines++;
     pos = lineEnd(text, pos);
     if (pos < 0) throw new PemError(`${label} ${where}: invalid character in the base64 body`);
   }
-  if (lines.length === 0) throw new PemError(`${label} ${where}: empty body`);
+  if (lines === 0) throw new PemError(`${label} ${where}: empty body`);
+  const bodyEnd = pos;
   const endLine = `-----END ${label}-----`;
   if (!text.startsWith(endLine, pos)) throw new PemError(`${label} ${where}: END line does not match "${endLine}"`);
   pos += endLine.length;
   const after = lineEnd(text, pos);
-  return { label, der: decodeBody(lines.join(""), label), end: after < 0 ? pos : after };
+  return { label, der: decodeBody(text, bodyStart, bodyEnd, label), end: after < 0 ? pos : after };
 }
 
-function decodeBody(body: string, label: string): Uint8Array {
+/** Decodes the body lines in `text[start, end)` (their layout already checked) and checks they hold one DER element. */
+function decodeBody(text: string, start: number, end: number, label: string): Uint8Array {
   let der: Uint8Array;
   try {
-    der = fromBase64(body);
+    der = fromBase64Lines(text, start, end);
   } catch {
     throw new PemError(`${label} block: invalid base64`);
   }
@@ -150,12 +153,11 @@ function frameOf(label: string): { readonly begin: Uint8Array; readonly end: Uin
 /** Encodes DER as one PEM block: 64-character lines, LF endings, a final LF. */
 export function encodePem(der: Uint8Array, label: string): string {
   const { begin, end } = frameOf(label);
-  return buildAscii(begin.length + base64Size(der.length, 64) + end.length, (out) => {
-    out.set(begin, 0);
-    const at = writeBase64(out, begin.length, der, 64);
-    out.set(end, at);
-    return at + end.length;
-  });
+  const out = asciiScratch(begin.length + base64Size(der.length, 64) + end.length);
+  out.set(begin, 0);
+  const at = writeBase64(out, begin.length, der, 64);
+  out.set(end, at);
+  return asciiString(out, at + end.length);
 }
 
 /** Encodes several DER certificates as consecutive CERTIFICATE blocks (nothing after the last). */

@@ -7,16 +7,27 @@ export class SpiffeError extends Error {
   override readonly name = "SpiffeError";
 }
 
-/** §2.1: trust domain characters are lowercase letters, digits, ".", "-" and "_". */
-const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
-/** §2.2: path segment characters are letters, digits, ".", "-" and "_". */
-const SEGMENT = /^[A-Za-z0-9._-]+$/;
 /** §2.3: a SPIFFE ID is at most 2048 bytes. */
 const MAX_ID_LENGTH = 2048;
 
+/** §2.1: trust domain characters are lowercase letters, digits, ".", "-" and "_". */
+function isTrustDomainChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2d || c === 0x5f;
+}
+
+/** §2.2: path segment characters are letters, digits, ".", "-" and "_". */
+function isSegmentChar(c: number): boolean {
+  return isTrustDomainChar(c) || (c >= 0x41 && c <= 0x5a);
+}
+
+function every(text: string, test: (c: number) => boolean): boolean {
+  for (let i = 0; i < text.length; i++) if (!test(text.charCodeAt(i))) return false;
+  return true;
+}
+
 /** Whether `td` is a valid SPIFFE trust domain name. */
 export function isValidTrustDomain(td: string): boolean {
-  return td.length > 0 && td.length <= 255 && TRUST_DOMAIN.test(td);
+  return td.length > 0 && td.length <= 255 && every(td, isTrustDomainChar);
 }
 
 /** A parsed SPIFFE ID. */
@@ -38,7 +49,7 @@ export function parseSpiffeId(uri: string): SpiffeId {
   for (const s of segments) {
     if (s === "") throw new SpiffeError(`SPIFFE ID has an empty path segment: ${uri}`);
     if (s === "." || s === "..") throw new SpiffeError(`SPIFFE ID has a relative path segment: ${uri}`);
-    if (!SEGMENT.test(s)) throw new SpiffeError(`SPIFFE ID path segment has characters outside [A-Za-z0-9._-]: ${uri}`);
+    if (!every(s, isSegmentChar)) throw new SpiffeError(`SPIFFE ID path segment has characters outside [A-Za-z0-9._-]: ${uri}`);
   }
   return { trustDomain, segments };
 }
