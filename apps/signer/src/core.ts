@@ -39,6 +39,23 @@ export {
   UnsupportedMediaTypeError,
 } from "./errors.ts";
 
+/** The last time written as an ISO string. Validity bounds have whole seconds, so requests in the same second share them. */
+interface IsoMemo {
+  ms: number;
+  iso: string;
+}
+const notBeforeIso: IsoMemo = { ms: Number.NaN, iso: "" };
+const notAfterIso: IsoMemo = { ms: Number.NaN, iso: "" };
+
+function isoString(memo: IsoMemo, date: Date): string {
+  const ms = date.getTime();
+  if (memo.ms !== ms) {
+    memo.iso = date.toISOString();
+    memo.ms = ms;
+  }
+  return memo.iso;
+}
+
 /** Options for `SigningCore.load`. */
 export interface SigningCoreOptions {
   /** The clock, in epoch milliseconds (tests move it). */
@@ -162,8 +179,8 @@ export class SigningCore {
     return {
       certificateChain: leaf.pem + issuer.chainPem,
       serialNumber: leaf.serialNumber,
-      notBefore: notBefore.toISOString(),
-      notAfter: notAfter.toISOString(),
+      notBefore: isoString(notBeforeIso, notBefore),
+      notAfter: isoString(notAfterIso, notAfter),
     };
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { base64Size, fromBase64, fromBase64Lines, toBase64 } from "./bytes.ts";
+import { base64Size, fromBase64, toBase64 } from "./bytes.ts";
 
 describe("base64", () => {
   it("agrees with btoa/atob for every length up to 100", () => {
@@ -27,29 +27,5 @@ describe("base64", () => {
     expect(() => fromBase64("QU=B")).toThrow(/invalid character/);
     expect(() => fromBase64("QUJD\n")).toThrow();
     expect(() => fromBase64("QUJ\u00e9")).toThrow(/invalid character/);
-  });
-});
-
-describe("fromBase64Lines", () => {
-  it("decodes what fromBase64 decodes, with line breaks anywhere between characters", () => {
-    for (let n = 0; n <= 100; n++) {
-      const data = crypto.getRandomValues(new Uint8Array(n));
-      const text = toBase64(data);
-      const broken = (text.match(/.{1,7}/g) ?? []).join(n % 2 === 0 ? "\n" : "\r\n");
-      expect(fromBase64Lines(broken, 0, broken.length)).toEqual(data);
-      expect(fromBase64Lines(`xx${text}yy`, 2, 2 + text.length)).toEqual(data);
-    }
-  });
-  it("refuses what fromBase64 refuses, with the same reasons", () => {
-    for (const text of ["QQ", "QR==", "QUJ=", "Q===", "QU=B", "QUJ\u00e9", "=QUJ", "QU\n=="]) {
-      let expected = "";
-      try {
-        fromBase64(text.replace("\n", ""));
-      } catch (error) {
-        expected = (error as Error).message;
-      }
-      expect(expected, text).not.toBe("");
-      expect(() => fromBase64Lines(text, 0, text.length), text).toThrow(expected);
-    }
   });
 });

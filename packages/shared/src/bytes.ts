@@ -30,6 +30,11 @@ for (let i = 0; i < B64.length; i++) B64_VALUE[B64.charCodeAt(i)] = i;
 
 const B64_CODE = Uint8Array.from(B64, (c) => c.charCodeAt(0));
 
+/** The value (0–63) of a standard base64 digit's character code, or -1 for any other character (padding included). */
+export function base64Digit(code: number): number {
+  return code < 128 ? (B64_VALUE[code] ?? -1) : -1;
+}
+
 /** Characters `toBase64`/`writeBase64` produce for `length` bytes, line feeds included. */
 export function base64Size(length: number, lineLength = 0): number {
   const chars = Math.ceil(length / 3) * 4;
@@ -118,51 +123,6 @@ export function fromBase64(text: string): Uint8Array {
     if (last && ((pad === 2 && (n & 0xffff) !== 0) || (pad === 1 && (n & 0xff) !== 0))) {
       throw new Error("not canonical base64: non-zero padding bits");
     }
-  }
-  return out;
-}
-
-/**
- * Decodes the canonical base64 in `text[start, end)` with its line breaks (CR, LF) skipped: a PEM body
- * straight from the request text, without joining its lines first. The same rules as `fromBase64` apply
- * to the characters between the line breaks; the caller checks the line layout.
- */
-export function fromBase64Lines(text: string, start: number, end: number): Uint8Array<ArrayBuffer> {
-  let count = 0;
-  let pad = 0;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x0a || c === 0x0d) continue;
-    count++;
-    // Trailing "=" characters are the padding; any earlier one fails below as an invalid character.
-    pad = c === 0x3d ? pad + 1 : 0;
-  }
-  if (count % 4 !== 0) throw new Error("not canonical base64: length is not a multiple of 4");
-  if (pad > 2) throw new Error("not canonical base64: invalid character");
-  const out = new Uint8Array((count / 4) * 3 - pad);
-  const data = count - pad;
-  let seen = 0;
-  let n = 0;
-  let o = 0;
-  for (let i = start; i < end && seen < data; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x0a || c === 0x0d) continue;
-    const v = B64_VALUE[c] ?? -1;
-    if (v < 0) throw new Error("not canonical base64: invalid character");
-    n = (n << 6) | v;
-    if ((++seen & 3) === 0) {
-      out[o++] = n >> 16;
-      out[o++] = (n >> 8) & 0xff;
-      out[o++] = n & 0xff;
-      n = 0;
-    }
-  }
-  if (pad > 0) {
-    n <<= 6 * pad;
-    // Non-zero padding bits would let two texts decode to the same bytes.
-    if ((pad === 2 && (n & 0xffff) !== 0) || (pad === 1 && (n & 0xff) !== 0)) throw new Error("not canonical base64: non-zero padding bits");
-    out[o++] = n >> 16;
-    if (pad === 1) out[o] = (n >> 8) & 0xff;
   }
   return out;
 }

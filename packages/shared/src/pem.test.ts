@@ -41,6 +41,24 @@ describe("decodePem", () => {
     // "MAMCAQU=" is canonical for 30 03 02 01 05; "MAMCAQV=" decodes to the same bytes with stray bits.
     expect(() => decodePem("-----BEGIN CERTIFICATE-----\nMAMCAQV=\n-----END CERTIFICATE-----\n", "CERTIFICATE")).toThrow(/base64/);
   });
+  it("decodes bodies split into lines of any length from 1 to 76", () => {
+    for (let n = 1; n <= 120; n++) {
+      const value = crypto.getRandomValues(new Uint8Array(n));
+      const element = Uint8Array.of(0x04, n, ...value);
+      const text = btoa(String.fromCharCode(...element));
+      const width = 1 + (n % 76);
+      const body = (text.match(new RegExp(`.{1,${width}}`, "g")) ?? []).join(n % 2 === 0 ? "\n" : "\r\n");
+      expect(decodePem(`-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`, "CERTIFICATE")).toEqual(element);
+    }
+  });
+  it("refuses padding anywhere but at the end, and bodies whose length is not a multiple of 4", () => {
+    const block = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
+    for (const body of ["MAMC=QU=", "MAMCAQU=\nMA==", "MAMCAQU\n=A==", "MAMCAQ===", "MAMCAQU", "MAMCAQ", "MAMCA===", "===="]) {
+      expect(() => decodePem(block(body), "CERTIFICATE"), body).toThrow(/invalid base64/);
+    }
+    // The canonical text with its padding on a line of its own is fine.
+    expect(decodePem(block("MAMCAQU\n="), "CERTIFICATE")).toEqual(der);
+  });
   it("refuses text over the size limit before matching", () => {
     expect(() => decodePem(pem + " ".repeat(100), "CERTIFICATE", 50)).toThrow(/over the limit/);
   });

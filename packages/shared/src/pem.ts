@@ -11,7 +11,7 @@
  * Every failure is a `PemError` whose message names what was wrong. The reader is a single linear scan
  * (no backtracking regular expression), so its cost is proportional to the input.
  */
-import { asciiScratch, asciiString, base64Size, fromBase64Lines, writeBase64 } from "./bytes.ts";
+import { asciiScratch, asciiString, base64Digit, base64Size, writeBase64 } from "./bytes.ts";
 import { DerError, DerReader } from "./der.ts";
 
 /** Malformed PEM. Callers map it to a 400 `invalid_request`. */
@@ -59,15 +59,37 @@ function readBlock(text: string, at: number, n: number): Block {
   if (!LABEL.test(label)) throw new PemError(`${where}: malformed label`);
   let pos = lineEnd(text, labelEnd + 5);
   if (pos < 0) throw new PemError(`${where}: BEGIN line must end with a line break`);
-  const bodyStart = pos;
+  // One pass over the body checks each line's layout and decodes its characters as canonical base64
+  // (RFC 4648 §4: padding only at the end, zero padding bits), so one text maps to one byte string.
+  const out = new Uint8Array(Math.floor(((text.length - pos) * 3) / 4));
+  let o = 0;
+  let group = 0;
+  let digits = 0;
+  let pad = 0;
+  let canonical = true;
   let lines = 0;
   for (;;) {
     if (text.startsWith("-----END ", pos)) break;
     const start = pos;
     while (pos < text.length && pos - start <= MAX_LINE) {
       const c = text.charCodeAt(pos);
-      const b64 = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f || c === 0x3d;
-      if (!b64) break;
+      const d = base64Digit(c);
+      if (d >= 0) {
+        if (pad > 0) canonical = false;
+        group = (group << 6) | d;
+        if (++digits === 4) {
+          out[o] = group >> 16;
+          out[o + 1] = (group >> 8) & 0xff;
+          out[o + 2] = group & 0xff;
+          o += 3;
+          digits = 0;
+          group = 0;
+        }
+      } else if (c === 0x3d) {
+        pad++;
+      } else {
+        break;
+      }
       pos++;
     }
     if (pos === start) throw new PemError(`${label} ${where}: line ${lines + 1} of the body is not base64 (headers and blank lines are not allowed)`);
@@ -77,22 +99,24 @@ function readBlock(text: string, at: number, n: number): Block {
     if (pos < 0) throw new PemError(`${label} ${where}: invalid character in the base64 body`);
   }
   if (lines === 0) throw new PemError(`${label} ${where}: empty body`);
-  const bodyEnd = pos;
+  // The last group: complete, or 2 digits + "==" (4 padding bits) or 3 digits + "=" (2 padding bits).
+  if (pad === 0 && digits !== 0) canonical = false;
+  if (pad === 2 && digits === 2 && (group & 0xf) === 0) out[o++] = group >> 4;
+  else if (pad === 1 && digits === 3 && (group & 0x3) === 0) {
+    out[o] = group >> 10;
+    out[o + 1] = (group >> 2) & 0xff;
+    o += 2;
+  } else if (pad !== 0) canonical = false;
+  if (!canonical) throw new PemError(`${label} block: invalid base64`);
   const endLine = `-----END ${label}-----`;
   if (!text.startsWith(endLine, pos)) throw new PemError(`${label} ${where}: END line does not match "${endLine}"`);
   pos += endLine.length;
   const after = lineEnd(text, pos);
-  return { label, der: decodeBody(text, bodyStart, bodyEnd, label), end: after < 0 ? pos : after };
+  return { label, der: checkDer(out.subarray(0, o), label), end: after < 0 ? pos : after };
 }
 
-/** Decodes the body lines in `text[start, end)` (their layout already checked) and checks they hold one DER element. */
-function decodeBody(text: string, start: number, end: number, label: string): Uint8Array {
-  let der: Uint8Array;
-  try {
-    der = fromBase64Lines(text, start, end);
-  } catch {
-    throw new PemError(`${label} block: invalid base64`);
-  }
+/** Checks that the decoded body is exactly one DER element. */
+function checkDer(der: Uint8Array, label: string): Uint8Array {
   const reader = new DerReader(der);
   try {
     reader.next(`${label} block`);
