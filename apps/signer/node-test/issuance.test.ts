@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodePemBlocks, encodePem, SignResponse } from "@edgeca/shared";
 import { SigningCore } from "../src/core.ts";
 import type { TestFixtures } from "../src/testing/fixtures.ts";
-import { ISTIOD, makeFixtures, SIGNER_NAME, WORKLOAD_ID } from "./material.ts";
+import { ISTIOD, makeFixtures, makeIntermediate, makeRoot, SIGNER_NAME, WORKLOAD_ID } from "./material.ts";
 
 let fx: TestFixtures;
 let core: SigningCore;
@@ -133,5 +133,34 @@ describe("issuing CA validity", () => {
     await expect(
       later.sign({ signerName: SIGNER_NAME, csr: fx.csrs.workloadP256, usages: ["digital signature"], requestor: { username: ISTIOD } }, later.cluster("plain")),
     ).rejects.toMatchObject({ code: "unavailable", status: 503 });
+  });
+});
+
+describe("an RSA-2048 issuing CA", () => {
+  it("signs with sha256WithRSAEncryption; the leaf verifies against it and the chain against the root (node:crypto and openssl)", async () => {
+    const root = await makeRoot("CN=edgeca test root R");
+    const rsaCa = await makeIntermediate(root, "CN=edgeca test RSA issuing CA", 365, true);
+    const config = { ...fx.configs.a, issuers: [{ id: "rsa", chain: rsaCa.pem, keySecret: "EDGECA_CA_KEY_RSA" }], activeIssuer: "rsa", roots: [root.pem] };
+    const rsaCore = await SigningCore.load({ EDGECA_CONFIG: JSON.stringify(config), EDGECA_CA_KEY_RSA: rsaCa.keyPem });
+    const answer = SignResponse.parse(
+      await rsaCore.sign(
+        { signerName: SIGNER_NAME, csr: fx.csrs.workloadP256, usages: ["digital signature", "server auth", "client auth"], requestor: { username: ISTIOD } },
+        rsaCore.cluster("plain"),
+      ),
+    );
+    const { leaf, intermediates } = split(answer.certificateChain);
+    const cert = new X509Certificate(leaf);
+    const issuer = new X509Certificate(intermediates);
+    expect(cert.checkIssued(issuer)).toBe(true);
+    expect(cert.verify(issuer.publicKey)).toBe(true);
+    expect(cert.subjectAltName).toBe(`URI:${WORKLOAD_ID}`);
+    const leafFile = join(dir, "rsa-leaf.pem");
+    const chainFile = join(dir, "rsa-chain.pem");
+    const rootFile = join(dir, "rsa-root.pem");
+    writeFileSync(leafFile, leaf);
+    writeFileSync(chainFile, intermediates);
+    writeFileSync(rootFile, root.pem);
+    expect(openssl(["x509", "-in", leafFile, "-noout", "-text"])).toMatch(/Signature Algorithm: sha256WithRSAEncryption/);
+    expect(openssl(["verify", "-CAfile", rootFile, "-untrusted", chainFile, leafFile]).trim()).toBe(`${leafFile}: OK`);
   });
 });
