@@ -46,7 +46,10 @@ export async function readLocalMaterial(dir: string): Promise<LocalMaterial> {
   const configPath = join(dir, "worker", "config.json");
   const secretsPath = join(dir, "worker", "secrets.json");
   const clientCaPath = join(dir, "client-ca-cert.pem");
-  const [configText, secretsText, clientCaPem] = await Promise.all([readText(configPath), readText(secretsPath), readText(clientCaPath)]);
+  // One after the other, so a directory missing everything names the same file every time (config first).
+  const configText = await readText(configPath);
+  const secretsText = await readText(secretsPath);
+  const clientCaPem = await readText(clientCaPath);
   parseJsonFile(configPath, configText);
   const secrets = WorkerSecrets.safeParse(parseJsonFile(secretsPath, secretsText));
   if (!secrets.success) {
