@@ -1,6 +1,6 @@
 /** Step 1 of a rotation A → A+B → B: issuing CA B, under the current root or a new one, listed but not active. */
 import { X509Certificate } from "node:crypto";
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { IssuerConfig } from "@edgeca/shared";
 import { certificatePem, createIssuingCa, createRootCa, keySecretName, pkcs8Pem, type CaKeyPair } from "../init/index.ts";
 import { caPaths, readCaDir, writeCaDir } from "./ca-dir.ts";
@@ -8,6 +8,7 @@ import { checkConfig } from "./check-config.ts";
 import { fingerprintOf, rootIndexOf } from "./certificates.ts";
 import { loadRootCa } from "./root-key.ts";
 import { RotationError } from "./rotation-error.ts";
+import { exists } from "../file-exists.ts";
 
 /** What `addIssuer` does. */
 export interface AddIssuerOptions {
@@ -33,15 +34,6 @@ export interface AddIssuerResult {
   readonly newRoot?: { readonly certPath: string; readonly keyPath: string; readonly fingerprint: string };
   /** Issuers whose key is not in secrets.json, so only their chain was checked. */
   readonly keysNotChecked: readonly string[];
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Creates issuing CA `id` in DIR (config, secrets, and with --new-root the root's files). Throws `RotationError`. */

@@ -14,9 +14,10 @@
  * root-cert.pem the concatenation of every listed root, and with --new-root adds DIR/root-<ID>-cert.pem
  * and DIR/offline/root-<ID>-key.pem.
  */
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { InitMaterial } from "./material.ts";
+import { exists } from "../file-exists.ts";
 
 /** Refused because material exists already; the message names the file. */
 export class MaterialExistsError extends Error {
@@ -35,15 +36,6 @@ export function materialFiles(material: InitMaterial): { readonly path: string; 
     { path: "offline/root-key.pem", text: material.root.keyPem, mode: 0o600 },
     { path: "offline/client-ca-key.pem", text: material.clientCa.keyPem, mode: 0o600 },
   ];
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Writes the material under `dir`. Without `force`, refuses (before writing anything) if any file exists. */
