@@ -1,3 +1,5 @@
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+
 /** One `edgeca` sub-command. Each lives in its own file under `commands/` and is listed in `commands/index.ts`. */
 export interface Command {
   /** Words that select it, e.g. `"init"`, `"signer serve"`, `"local up"`. */
@@ -16,4 +18,16 @@ export interface Command {
  */
 export class UsageError extends Error {
   override readonly name = "UsageError";
+}
+
+/**
+ * Parses a command's flags strictly (unknown flags and positionals are refused); a mistake becomes a
+ * `UsageError` carrying `parseArgs`'s message, which names the flag.
+ */
+export function parseFlags<const T extends ParseArgsOptionsConfig>(argv: readonly string[], options: T) {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
 }

@@ -1,6 +1,5 @@
 /** Flag parsing shared by the `edgeca ca …` commands: every one needs --dir and --id, and refusals are usage errors. */
-import { parseArgs } from "node:util";
-import { UsageError } from "../command.ts";
+import { parseFlags, UsageError } from "../command.ts";
 import { RotationError } from "./rotation-error.ts";
 
 /** Parses `argv` with `booleans` as extra switches; --dir is required, --id when `needsId`. */
@@ -11,12 +10,7 @@ export function caFlags<B extends string>(
 ): { readonly dir: string; readonly id: string; readonly flags: Readonly<Record<B, boolean>> } {
   const options: Record<string, { type: "string" | "boolean" }> = { dir: { type: "string" }, id: { type: "string" } };
   for (const b of booleans) options[b] = { type: "boolean" };
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseFlags(argv, options);
   const dir = values.dir;
   if (typeof dir !== "string" || dir === "") throw new UsageError("--dir DIR is required (a directory made by edgeca init --out DIR)");
   const id = values.id;

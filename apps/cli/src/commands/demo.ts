@@ -1,9 +1,8 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rm } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { BinaryBuildError, ControlPlaneError } from "@edgeca/testenv";
-import { UsageError, type Command } from "../command.ts";
+import { parseFlags, type Command } from "../command.ts";
 import { runMeshDemo } from "../demo/index.ts";
 
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -39,12 +38,7 @@ export const demoCommand: Command = {
   summary: "run a mesh's certificate requests through istiod's RA flow on the local stack, and verify them",
   help,
   async run(argv) {
-    let values: { json?: boolean | undefined; keep?: boolean | undefined };
-    try {
-      ({ values } = parseArgs({ args: [...argv], options: { json: { type: "boolean" }, keep: { type: "boolean" } }, strict: true, allowPositionals: false }));
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const values = parseFlags(argv, { json: { type: "boolean" }, keep: { type: "boolean" } });
     const keep = values.keep === true;
     if (keep) await rm(KEEP_DIR, { recursive: true, force: true });
     try {

@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { SignerName, TokenConfig, isValidTrustDomain } from "@edgeca/shared";
-import { UsageError, type Command } from "../command.ts";
+import { parseFlags, UsageError, type Command } from "../command.ts";
 import { createMaterial, INIT_DEFAULTS, MaterialExistsError, nextSteps, writeMaterial } from "../init/index.ts";
 
 const help = `usage: edgeca init --out DIR [flags]
@@ -53,28 +52,18 @@ export const initCommand: Command = {
   summary: "create the root, issuing and client CAs, the shim's client certificate and the signer's configuration",
   help,
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: [...argv],
-        options: {
-          out: { type: "string" },
-          "signer-name": { type: "string" },
-          "trust-domain": { type: "string" },
-          jwks: { type: "string" },
-          "token-audience": { type: "string" },
-          "token-issuer": { type: "string" },
-          "shim-subject": { type: "string" },
-          "allowed-requestor": { type: "string", multiple: true },
-          "control-plane-dns": { type: "string", multiple: true },
-          force: { type: "boolean", default: false },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const values = parseFlags(argv, {
+      out: { type: "string" },
+      "signer-name": { type: "string" },
+      "trust-domain": { type: "string" },
+      jwks: { type: "string" },
+      "token-audience": { type: "string" },
+      "token-issuer": { type: "string" },
+      "shim-subject": { type: "string" },
+      "allowed-requestor": { type: "string", multiple: true },
+      "control-plane-dns": { type: "string", multiple: true },
+      force: { type: "boolean", default: false },
+    });
     const out = values.out;
     if (out === undefined || out === "") throw new UsageError("--out DIR is required");
     const signerName = values["signer-name"] ?? INIT_DEFAULTS.signerName;

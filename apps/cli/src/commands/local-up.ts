@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { UsageError, type Command } from "../command.ts";
+import { parseFlags, UsageError, type Command } from "../command.ts";
 import { watchParent } from "../parent-watch.ts";
 import { localParts, startLocalStack } from "../local/index.ts";
 import type { LocalStack, PartStarter } from "../local/index.ts";
@@ -38,31 +37,14 @@ export const localUpCommand: Command = {
   summary: "run a local control plane (+ signer, shim) in the foreground",
   help,
   async run(argv) {
-    let values: {
-      "state-dir"?: string | undefined;
-      "no-signer"?: boolean | undefined;
-      "no-shim"?: boolean | undefined;
-      "signer-name"?: string | undefined;
-      "trust-domain"?: string | undefined;
-      "allowed-requestor"?: string[] | undefined;
-    };
-    try {
-      ({ values } = parseArgs({
-        args: [...argv],
-        options: {
-          "state-dir": { type: "string" },
-          "no-signer": { type: "boolean" },
-          "no-shim": { type: "boolean" },
-          "signer-name": { type: "string" },
-          "trust-domain": { type: "string" },
-          "allowed-requestor": { type: "string", multiple: true },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const values = parseFlags(argv, {
+      "state-dir": { type: "string" },
+      "no-signer": { type: "boolean" },
+      "no-shim": { type: "boolean" },
+      "signer-name": { type: "string" },
+      "trust-domain": { type: "string" },
+      "allowed-requestor": { type: "string", multiple: true },
+    });
     const stateDir = values["state-dir"];
     if (stateDir === undefined || stateDir === "") throw new UsageError("--state-dir DIR is required");
     const signerName = values["signer-name"] ?? "example.com/foo";

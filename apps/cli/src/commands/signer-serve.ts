@@ -1,5 +1,4 @@
-import { parseArgs } from "node:util";
-import { UsageError, type Command } from "../command.ts";
+import { parseFlags, UsageError, type Command } from "../command.ts";
 import { LocalMaterialError, startLocalSigner } from "../signer/index.ts";
 
 const help = `usage: edgeca signer serve --dir DIR [--port N]
@@ -35,12 +34,7 @@ export const signerServeCommand: Command = {
   summary: "run the signer Worker locally (workerd) behind the mTLS edge emulator",
   help,
   async run(argv) {
-    let values: { dir?: string | undefined; port?: string | undefined };
-    try {
-      ({ values } = parseArgs({ args: [...argv], options: { dir: { type: "string" }, port: { type: "string" } }, strict: true }));
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const values = parseFlags(argv, { dir: { type: "string" }, port: { type: "string" } });
     if (values.dir === undefined) throw new UsageError("--dir DIR is required (the directory edgeca init --out wrote)");
     const port = parsePort(values.port);
     // Listen for the stop signals before starting, so a signal during start-up (bundling, workerd) still

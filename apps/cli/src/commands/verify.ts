@@ -1,5 +1,4 @@
-import { parseArgs } from "node:util";
-import { UsageError, type Command } from "../command.ts";
+import { parseFlags, UsageError, type Command } from "../command.ts";
 import { CertificateFileError, formatVerification, readCertificates, verifyChain } from "../verify/index.ts";
 
 const help = `usage: edgeca verify --chain FILE --root FILE [--spiffe-id ID]
@@ -24,17 +23,7 @@ export const verifyCommand: Command = {
   summary: "check a certificate chain against a root and a SPIFFE ID",
   help,
   async run(argv) {
-    let values: { chain?: string | undefined; root?: string | undefined; "spiffe-id"?: string | undefined };
-    try {
-      ({ values } = parseArgs({
-        args: [...argv],
-        options: { chain: { type: "string" }, root: { type: "string" }, "spiffe-id": { type: "string" } },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const values = parseFlags(argv, { chain: { type: "string" }, root: { type: "string" }, "spiffe-id": { type: "string" } });
     if (values.chain === undefined) throw new UsageError("--chain FILE is required");
     if (values.root === undefined) throw new UsageError("--root FILE is required");
     const spiffeId = values["spiffe-id"];
