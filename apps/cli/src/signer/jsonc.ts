@@ -1,28 +1,21 @@
 /**
- * Reads JSON with comments and trailing commas (wrangler.jsonc). Strings are copied verbatim, so `//`
- * inside a URL survives; the result goes through `JSON.parse`, which reports anything else.
+ * Reads JSON with comments and trailing commas (wrangler.jsonc) with `jsonc-parser`, the parser VS Code
+ * uses: it tokenizes, so string contents are never touched. Its `parse` is lenient (it returns what it
+ * could read and lists the errors); any error here is thrown, naming what was wrong and where.
  */
+import { parse, printParseErrorCode } from "jsonc-parser";
+import type { ParseError } from "jsonc-parser";
+
 export function parseJsonc(text: string): unknown {
-  let out = "";
-  let i = 0;
-  while (i < text.length) {
-    const c = text.charAt(i);
-    const next = text.charAt(i + 1);
-    if (c === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j + 1;
-    } else if (c === "/" && next === "/") {
-      while (i < text.length && text[i] !== "\n") i += 1;
-    } else if (c === "/" && next === "*") {
-      const end = text.indexOf("*/", i + 2);
-      i = end === -1 ? text.length : end + 2;
-    } else {
-      out += c;
-      i += 1;
-    }
+  const errors: ParseError[] = [];
+  const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (first !== undefined) {
+    const before = text.slice(0, first.offset).split("\n");
+    const line = before.length;
+    const column = (before.at(-1)?.length ?? 0) + 1;
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
+    throw new SyntaxError(`invalid JSONC: ${printParseErrorCode(first.error)} at line ${line}, column ${column}${more}`);
   }
-  // A comma followed only by whitespace and a closing bracket is a trailing comma.
-  return JSON.parse(out.replace(/,(\s*[}\]])/g, "$1"));
+  return value;
 }
