@@ -13,7 +13,7 @@ describe("loadConfig", () => {
     const config = loadConfig(minimal, "pod-a");
     expect(config.signerUrl).toBe("https://signer.example.com");
     expect(config.signerNames).toEqual(["example.com/foo"]);
-    expect(config.concurrency).toBe(4);
+    expect(config.concurrency).toBe(32);
     expect(config.backoff).toEqual({ baseMs: 200, maxMs: 5_000 });
     expect(config.bundleSecret).toEqual({ namespace: "istio-system", name: "external-ca-cert", key: "root-cert.pem" });
     expect(config.clusterTrustBundle).toEqual({ mode: "auto", suffix: "edgeca" });

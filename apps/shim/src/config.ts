@@ -37,7 +37,8 @@ export const ShimEnv = z.object({
   EDGECA_TOKEN_FILE: z.string().min(1).optional(),
   /** The audience the token must carry (checked at start, so a wrong projection fails loudly). */
   EDGECA_TOKEN_AUDIENCE: z.string().min(1).optional(),
-  EDGECA_CONCURRENCY: int(1, 64).default(4),
+  /** Reconciles in flight; sized so tens of ms to the signer still keep pace with kube-apiserver. */
+  EDGECA_CONCURRENCY: int(1, 256).default(32),
   EDGECA_BACKOFF_BASE_MS: int(1, 60_000).default(200),
   EDGECA_BACKOFF_MAX_MS: int(1, 600_000).default(5_000),
   EDGECA_SIGNER_TIMEOUT_MS: int(100, 120_000).default(10_000),

@@ -1,9 +1,10 @@
 /**
  * The shim's view of the CSRs for its signer names, filled by one list+watch loop per signer name
- * (`fieldSelector=spec.signerName=<name>`, FIELD-NOTES "Field selectors on CSRs").
+ * (`fieldSelector=spec.signerName=<name>`; docs/facts.md "Kubernetes CSR API").
  *
- * Written by hand rather than with the library's informer: @kubernetes/client-node 2.x's informer takes no
- * field selector and stops on any error other than 410 (FIELD-NOTES). This loop never stops until asked:
+ * Written by hand rather than with the library's informer: @kubernetes/client-node 2.x's `makeInformer`
+ * takes no field selector (its `ListWatch` constructor does) and the informer stops on any error other than
+ * 410, leaving the restart to the caller (docs/facts.md "@kubernetes/client-node"). This loop never stops until asked:
  * a watch that ends is resumed from the last resourceVersion; 410 Gone (or any failed resume) relists;
  * errors back off from 250 ms to 30 s. Handlers only enqueue keys (kubernetes certificate_controller.go).
  */
@@ -39,6 +40,8 @@ export class CsrCache {
   readonly #stop = new AbortController();
   readonly #loops: Promise<void>[] = [];
   readonly #backoff = new ItemBackoff(WATCH_BACKOFF);
+  /** Why the list/watch of a signer name last failed, until it lists or watches again. */
+  readonly #failures = new Map<string, string>();
 
   constructor(options: CsrCacheOptions) {
     this.#options = options;
@@ -54,6 +57,12 @@ export class CsrCache {
   /** True once every signer name has been listed at least once. */
   get synced(): boolean {
     return this.#synced.size === this.#options.signerNames.length;
+  }
+
+  /** Why kube-apiserver is failing the list/watch now (for /readyz), or undefined while it answers. */
+  get apiserverFailure(): string | undefined {
+    for (const failure of this.#failures.values()) return failure;
+    return undefined;
   }
 
   /** Resolves once synced, or when stopped. */
@@ -72,7 +81,10 @@ export class CsrCache {
     return [...this.#items.keys()];
   }
 
-  /** Replaces the cached copy with a fresher object (after our own write), unless the cache is newer. */
+  /**
+   * Replaces the cached copy with the object our own write returned, if the CSR is still cached. No
+   * resourceVersion comparison: the watch event for the same write (or a later one) overwrites it anyway.
+   */
   update(csr: V1CertificateSigningRequest): void {
     const name = csr.metadata?.name;
     if (name === undefined || !this.#items.has(name)) return;
@@ -111,6 +123,7 @@ export class CsrCache {
         const delay = this.#backoff.next(signerName);
         const status = kubeStatus(error);
         this.#options.onRestart?.(signerName, "error");
+        this.#failures.set(signerName, kubeMessage(error));
         log.warn("list/watch of CSRs failed; retrying", { error: kubeMessage(error), status, retryInMs: delay });
         // On 410, or after a resume failed twice, list again: events may have been missed meanwhile.
         if (status === 410 || this.#backoff.failures(signerName) > 1) resourceVersion = undefined;
@@ -143,6 +156,7 @@ export class CsrCache {
       }
     }
     this.#synced.add(signerName);
+    this.#failures.delete(signerName);
     for (const name of seen) this.#options.onChange(name, "relisted");
     return resourceVersion;
   }
@@ -199,6 +213,7 @@ export class CsrCache {
         )
         .then((c) => {
           controller = c;
+          this.#failures.delete(signerName);
           if (this.#stop.signal.aborted) c.abort();
         })
         .catch((error: unknown) => {

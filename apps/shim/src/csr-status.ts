@@ -26,9 +26,16 @@ export function isFinished(csr: V1CertificateSigningRequest): boolean {
   return isIssued(csr) || hasCondition(csr, "Failed") || hasCondition(csr, "Denied");
 }
 
+/** True when the CSR waits for a signature: approved and not finished. */
+export function needsSigning(csr: V1CertificateSigningRequest): boolean {
+  return hasCondition(csr, "Approved") && !isFinished(csr);
+}
+
 /**
  * Applies `change` to the freshest copy of the CSR and replaces its status; `change` returns undefined when
- * there is nothing (more) to write. Resolves the outcome and, when written, the object the apiserver returned.
+ * there is nothing (more) to write. Resolves the outcome and the freshest object: the one the apiserver
+ * returned when written, the copy `change` declined when skipped. Other apiserver faults are thrown as they
+ * come (the caller names the side).
  */
 export async function writeStatus(
   api: CertificatesV1Api,
@@ -39,7 +46,7 @@ export async function writeStatus(
   let current = csr;
   for (let attempt = 0; ; attempt++) {
     const next = change(structuredClone(current));
-    if (next === undefined) return { outcome: "skipped" };
+    if (next === undefined) return { outcome: "skipped", csr: current };
     try {
       const written = await api.replaceCertificateSigningRequestStatus({ name, body: next });
       return { outcome: "written", csr: written };

@@ -28,5 +28,33 @@ export function kubeMessage(error: unknown): string {
     }
     return `HTTP ${error.code}${message === "" ? "" : `: ${message}`}`;
   }
-  return error instanceof Error ? error.message : String(error);
+  return withCauses(error);
+}
+
+/**
+ * A TitleCase reason for a failed call to kube-apiserver, for logs and the retries metric: the side is in
+ * the name, so "fetch failed" is never mistaken for the signer's fault.
+ */
+export function apiserverReason(error: unknown): string {
+  const status = kubeStatus(error);
+  return status === undefined ? "ApiserverUnreachable" : `ApiserverHttp${status}`;
+}
+
+/**
+ * `error`'s message followed by its causes' (undici says only "fetch failed"; the cause says
+ * "connect ECONNREFUSED 127.0.0.1:6443"), at most three deep.
+ */
+function withCauses(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 3 && current !== undefined && current !== null; depth++) {
+    if (!(current instanceof Error)) {
+      parts.push(typeof current === "string" ? current : JSON.stringify(current));
+      break;
+    }
+    const code = "code" in current && typeof current.code === "string" && !current.message.includes(current.code) ? ` (${current.code})` : "";
+    parts.push(`${current.message}${code}`);
+    current = current.cause;
+  }
+  return parts.join(": ");
 }

@@ -1,11 +1,16 @@
 /**
- * One reconcile of one CSR (DESIGN.md "The shim"; kubernetes pkg/controller/certificates, cert-manager
+ * One reconcile of one CSR (docs/shim.md "Reconcile"; kubernetes pkg/controller/certificates, cert-manager
  * certificatesigningrequests): guard clauses in order, then sign, verify, write. Every outcome is classified:
  *   - done: nothing (more) to do, including "gone" (deleted, possibly while in flight);
- *   - retry: a transient fault (network, 5xx, 429, 401/403, an answer that failed verification); requeued
- *     with backoff, never Failed;
+ *   - retry: a transient fault of the signer (network, 5xx, 429, 401/403, an answer that failed
+ *     verification) or of kube-apiserver (unreachable, 5xx on the status write); requeued with backoff,
+ *     never Failed; the reason names the side (`Signer…` or `Apiserver…`);
  *   - Failed: a terminal refusal by the signer (400/413/415/422), or a request the shim cannot read; a
  *     Failed condition with a TitleCase reason plus a Warning Event.
+ *
+ * A verified answer is kept until it is written: when the status write fails (the apiserver is down), the
+ * retry writes the same certificate instead of asking the signer again, and a write that landed although
+ * its answer was lost is recognised (the CSR carries our certificate) and counted as issued.
  *
  * An answer that fails verification is never written. It is counted and retried (a rotation may have moved
  * the signer to a root the shim has not fetched yet: the bundle is refreshed first); after
@@ -14,8 +19,9 @@
  */
 import type { CertificatesV1Api, V1CertificateSigningRequest } from "@kubernetes/client-node";
 import type { SignRequest } from "@edgeca/shared";
-import { hasCondition, isIssued, setCertificate, setFailed, writeStatus } from "./csr-status.ts";
+import { hasCondition, isIssued, setCertificate, setFailed, writeStatus, type WriteOutcome } from "./csr-status.ts";
 import type { EventRecorder } from "./event-recorder.ts";
+import { apiserverReason, kubeMessage } from "./kube-error.ts";
 import type { Logger } from "./logger.ts";
 import type { ShimMetrics } from "./metrics.ts";
 import { SignerError } from "./signer-error.ts";
@@ -29,6 +35,16 @@ export type ReconcileResult =
   | { readonly kind: "retry"; readonly reason: string; readonly afterMs?: number };
 
 export const MAX_VERIFICATION_FAILURES = 5;
+
+/** How long a verified answer waiting to be written is reused instead of signing again. */
+export const ANSWER_REUSE_MS = 5 * 60_000;
+
+/** A verified certificate chain for one CSR object (its uid), not yet known to be written. */
+interface Answer {
+  readonly uid: string | undefined;
+  readonly chain: string;
+  readonly at: number;
+}
 
 export interface ReconcilerDeps {
   readonly cache: { get(name: string): V1CertificateSigningRequest | undefined; update(csr: V1CertificateSigningRequest): void };
@@ -45,19 +61,26 @@ export interface ReconcilerDeps {
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #badAnswers = new Map<string, number>();
+  readonly #answers = new Map<string, Answer>();
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
+  }
+
+  /** Forgets what is remembered of `name` (the CSR was deleted). */
+  forget(name: string): void {
+    this.#badAnswers.delete(name);
+    this.#answers.delete(name);
   }
 
   /** Reconciles the CSR named `name`. Throws only on unexpected faults (which the caller retries). */
   async reconcile(name: string): Promise<ReconcileResult> {
     const d = this.#deps;
     const csr = d.cache.get(name);
-    // Guard clauses, in DESIGN.md's order.
+    // Guard clauses, in docs/shim.md's order.
     if (csr === undefined) return this.#done(name, "gone");
     if (!d.signerNames.has(csr.spec.signerName)) return this.#done(name, "skipped");
-    if (isIssued(csr)) return this.#done(name, "skipped");
+    if (isIssued(csr)) return this.#alreadyIssued(csr);
     if (hasCondition(csr, "Failed") || hasCondition(csr, "Denied")) return this.#done(name, "skipped");
     if (!hasCondition(csr, "Approved")) return this.#done(name, "skipped");
 
@@ -71,6 +94,38 @@ export class Reconciler {
       throw error;
     }
 
+    const kept = this.#answers.get(name);
+    let chain: string;
+    if (kept !== undefined && kept.uid === csr.metadata?.uid && d.now() - kept.at < ANSWER_REUSE_MS) {
+      chain = kept.chain;
+    } else {
+      const signed = await this.#signAndVerify(csr, pem, requested, log);
+      if (typeof signed !== "string") return signed;
+      chain = signed;
+      this.#answers.set(name, { uid: csr.metadata?.uid, chain, at: d.now() });
+    }
+
+    // Deleted while we were signing: nothing to write, and nothing to report.
+    if (d.cache.get(name) === undefined) return this.#done(name, "gone");
+    let write: { outcome: WriteOutcome; csr?: V1CertificateSigningRequest };
+    try {
+      write = await writeStatus(d.api, csr, setCertificate(chain));
+    } catch (error) {
+      return this.#apiserverFault(csr, error, "writing the certificate", log);
+    }
+    if (write.outcome === "gone") {
+      log.debug("CSR deleted before its certificate could be written; dropped");
+      return this.#done(name, "gone");
+    }
+    if (write.csr !== undefined) d.cache.update(write.csr);
+    if (write.outcome === "skipped") return write.csr !== undefined && isIssued(write.csr) ? this.#alreadyIssued(write.csr) : this.#done(name, "skipped");
+    this.#issued(csr, log);
+    return { kind: "done", outcome: "issued" };
+  }
+
+  /** Signs and verifies; resolves the chain, or the result to return when there is none. */
+  async #signAndVerify(csr: V1CertificateSigningRequest, pem: string, requested: RequestedCertificate, log: Logger): Promise<string | ReconcileResult> {
+    const d = this.#deps;
     if (d.trust.current === undefined) {
       try {
         await d.trust.refresh();
@@ -78,7 +133,6 @@ export class Reconciler {
         return this.#transient(csr, error, log);
       }
     }
-
     let chain: string;
     try {
       chain = (await d.signer.sign(signRequestOf(csr, pem))).certificateChain;
@@ -86,7 +140,6 @@ export class Reconciler {
       if (error instanceof SignerError && error.terminal) return this.#fail(csr, error.reason, error.problem?.detail ?? error.message, log);
       return this.#transient(csr, error, log);
     }
-
     try {
       this.#verify(requested, chain);
     } catch (error) {
@@ -100,17 +153,27 @@ export class Reconciler {
         return this.#badAnswer(csr, again, log);
       }
     }
-    this.#badAnswers.delete(name);
+    this.#badAnswers.delete(csr.metadata?.name ?? "");
+    return chain;
+  }
 
-    // Deleted while we were signing: nothing to write, and nothing to report.
-    if (d.cache.get(name) === undefined) return this.#done(name, "gone");
-    const { outcome, csr: written } = await writeStatus(d.api, csr, setCertificate(chain));
-    if (outcome === "gone") {
-      log.debug("CSR deleted before its certificate could be written; dropped");
-      return this.#done(name, "gone");
+  /**
+   * The CSR already carries a certificate. When it is the one we signed (our write landed but its answer
+   * was lost, e.g. the apiserver died mid-response), it is counted now; otherwise someone else issued it.
+   */
+  #alreadyIssued(csr: V1CertificateSigningRequest): ReconcileResult {
+    const name = csr.metadata?.name ?? "";
+    const kept = this.#answers.get(name);
+    this.#done(name, "skipped");
+    if (kept !== undefined && csr.status?.certificate === Buffer.from(kept.chain, "utf8").toString("base64")) {
+      this.#issued(csr, this.#deps.logger.child({ csr: name, signerName: csr.spec.signerName }));
+      return { kind: "done", outcome: "issued" };
     }
-    if (outcome === "skipped") return this.#done(name, "skipped");
-    if (written !== undefined) d.cache.update(written);
+    return { kind: "done", outcome: "skipped" };
+  }
+
+  #issued(csr: V1CertificateSigningRequest, log: Logger): void {
+    const d = this.#deps;
     d.metrics.issued.inc({ signer: csr.spec.signerName });
     const created = csr.metadata?.creationTimestamp;
     if (created !== undefined) {
@@ -118,7 +181,6 @@ export class Reconciler {
       if (seconds >= 0) d.metrics.issueLatency.observe({ signer: csr.spec.signerName }, seconds);
     }
     log.info("certificate issued");
-    return { kind: "done", outcome: "issued" };
   }
 
   #verify(requested: RequestedCertificate, chain: string): void {
@@ -126,18 +188,23 @@ export class Reconciler {
   }
 
   #done(name: string, outcome: "gone" | "skipped"): ReconcileResult {
-    this.#badAnswers.delete(name);
+    this.forget(name);
     return { kind: "done", outcome };
   }
 
   async #fail(csr: V1CertificateSigningRequest, reason: string, message: string, log: Logger): Promise<ReconcileResult> {
     const d = this.#deps;
     const name = csr.metadata?.name ?? "";
-    this.#badAnswers.delete(name);
-    const { outcome, csr: written } = await writeStatus(d.api, csr, setFailed(reason, message, new Date(d.now())));
-    if (outcome === "gone") return { kind: "done", outcome: "gone" };
-    if (outcome === "skipped") return { kind: "done", outcome: "skipped" };
-    if (written !== undefined) d.cache.update(written);
+    let write: { outcome: WriteOutcome; csr?: V1CertificateSigningRequest };
+    try {
+      write = await writeStatus(d.api, csr, setFailed(reason, message, new Date(d.now())));
+    } catch (error) {
+      return this.#apiserverFault(csr, error, `writing the Failed condition (${reason})`, log);
+    }
+    this.forget(name);
+    if (write.outcome === "gone") return { kind: "done", outcome: "gone" };
+    if (write.csr !== undefined) d.cache.update(write.csr);
+    if (write.outcome === "skipped") return { kind: "done", outcome: "skipped" };
     d.metrics.failed.inc({ signer: csr.spec.signerName, reason });
     log.info("CSR marked Failed", { reason, message });
     await d.events.warning(csr, reason, message);
@@ -151,11 +218,19 @@ export class Reconciler {
       // 401/403 mean the shim's identity or the signer's configuration is wrong: loud, but not the CSR's fault.
       log.error("the signer refused the shim's credentials; check the client certificate, token audience and signer configuration", { reason, error: message });
     } else {
-      log.warn("signing failed; will retry", { reason, error: message });
+      log.warn("the signer did not sign; will retry", { reason, error: message });
     }
     this.#deps.metrics.retried.inc({ signer: csr.spec.signerName, reason });
     const afterMs = error instanceof SignerError ? error.retryAfterMs : undefined;
     return afterMs === undefined ? { kind: "retry", reason } : { kind: "retry", reason, afterMs };
+  }
+
+  /** kube-apiserver failed a write: retried with backoff; the reason and the message say it was the apiserver. */
+  #apiserverFault(csr: V1CertificateSigningRequest, error: unknown, what: string, log: Logger): ReconcileResult {
+    const reason = apiserverReason(error);
+    log.warn(`kube-apiserver failed ${what}; will retry`, { reason, error: kubeMessage(error), signedCertificateKept: this.#answers.has(csr.metadata?.name ?? "") });
+    this.#deps.metrics.retried.inc({ signer: csr.spec.signerName, reason });
+    return { kind: "retry", reason };
   }
 
   async #badAnswer(csr: V1CertificateSigningRequest, error: VerificationError, log: Logger): Promise<ReconcileResult> {

@@ -5,20 +5,22 @@
  */
 import { hostname } from "node:os";
 import { CertificatesV1Api, KubeConfig } from "@kubernetes/client-node";
-import { sleep, systemClock, type Clock } from "./clock.ts";
+import { BundleSync } from "./bundle-sync.ts";
+import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, type ShimConfig } from "./config.ts";
+import { CsrController } from "./controller.ts";
 import { CsrCache } from "./csr-cache.ts";
 import { createEventRecorder } from "./event-recorder.ts";
 import { startHealthServer } from "./health-server.ts";
 import { LeaderElector } from "./leader-election.ts";
 import { createLogger, type LogSink, type Logger } from "./logger.ts";
 import { createMetrics, type ShimMetrics } from "./metrics.ts";
+import { PooledKubeConfig } from "./pooled-kube-config.ts";
 import { BundlePublisher } from "./bundle-publisher.ts";
 import { Reconciler } from "./reconcile.ts";
 import { createHttpSignerClient, type SignerClient } from "./signer-client.ts";
 import { checkTokenAudience } from "./token-audience.ts";
 import { TrustBundle } from "./trust-bundle.ts";
-import { WorkQueue } from "./work-queue.ts";
 
 /** Everything a test (or main.ts) may substitute. */
 export interface ShimDeps {
@@ -46,9 +48,6 @@ export interface Shim {
   stop(): Promise<void>;
 }
 
-// Retry-After beyond this is not honoured: a CSR's requester would long have given up.
-const MAX_RETRY_AFTER_MS = 5 * 60_000;
-
 /** Starts a shim with `config`; resolves once its HTTP server listens. */
 export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promise<Shim> {
   const clock = deps.clock ?? systemClock;
@@ -56,7 +55,8 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
   const logger: Logger = createLogger({ level: config.logLevel, ...(deps.logSink === undefined ? {} : { sink: deps.logSink }), fields: { component: "edgeca-shim", identity } });
   const metrics = createMetrics({ defaults: deps.processMetrics === true });
 
-  const kubeConfig = deps.kubeConfig ?? defaultKubeConfig(config);
+  // One keep-alive pool for every API call (client-node alone opens a TLS connection per request).
+  const kubeConfig = PooledKubeConfig.from(deps.kubeConfig ?? defaultKubeConfig(config));
   if (config.tokenFile !== undefined && config.tokenAudience !== undefined) checkTokenAudience(config.tokenFile, config.tokenAudience);
   const signer =
     deps.signer ??
@@ -67,20 +67,18 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
       caFile: config.signerCaFile,
       tokenFile: config.tokenFile,
       timeoutMs: config.signerTimeoutMs,
+      maxSockets: config.concurrency,
       observe: (endpoint, status, seconds) => { metrics.signerRequest.observe({ endpoint, status }, seconds); },
     });
 
   const trust = new TrustBundle(signer, () => clock.now());
-  const stopping = new AbortController();
-  let queue: WorkQueue | undefined;
-  let workers: Promise<void>[] = [];
-
   const cache = new CsrCache({
     kubeConfig,
     signerNames: config.signerNames,
     clock,
     logger,
-    onChange: (name) => queue?.add(name),
+    // Events arrive only after cache.start() below, when `csrs` exists.
+    onChange: (name, type) => { csrs.onChange(name, type); },
     onRestart: (signerName, reason) => { metrics.watchRestarts.inc({ signer: signerName, reason }); },
   });
   const reconciler = new Reconciler({
@@ -94,6 +92,7 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
     now: () => clock.now(),
     signerNames: new Set(config.signerNames),
   });
+  const csrs = new CsrController({ reconciler, cache, clock, backoff: config.backoff, concurrency: config.concurrency, metrics, logger });
   const publisher = new BundlePublisher({
     kubeConfig,
     signerNames: config.signerNames,
@@ -102,89 +101,26 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
     logger,
     onWrite: (target) => { metrics.bundleUpdates.inc({ target }); },
   });
-
-  let leading = false;
-  const refreshAndPublishOnce = async (): Promise<void> => {
-    try {
-      const changed = await trust.refresh();
-      if (changed) logger.info("trust bundle loaded", { roots: trust.roots.length });
-    } catch (error) {
-      logger.warn("could not fetch the trust bundle from the signer", { error: error instanceof Error ? error.message : String(error) });
-    }
-    const pem = trust.current?.pem;
-    if (leading && pem !== undefined) await publisher.publish(pem);
-  };
-  // One run at a time (the refresh loop and a new leadership both ask); a request during a run makes one
-  // more run afterwards, so a new leader always publishes what it has just fetched.
-  let running: Promise<void> | undefined;
-  let again = false;
-  // A function, not the variable: TypeScript would narrow the flag to false across the await.
-  const askedAgain = (): boolean => again;
-  const refreshAndPublish = (): Promise<void> => {
-    if (running !== undefined) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        await refreshAndPublishOnce();
-      } while (askedAgain());
-    })().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
-
-  const work = async (q: WorkQueue): Promise<void> => {
-    for (;;) {
-      const key = await q.get();
-      if (key === undefined) return;
-      try {
-        const result = await reconciler.reconcile(key);
-        if (result.kind === "done") q.forget(key);
-        else q.addRateLimited(key, Math.min(result.afterMs ?? 0, MAX_RETRY_AFTER_MS));
-      } catch (error) {
-        // Unexpected (an apiserver fault on write, a bug): log and retry with backoff like any transient fault.
-        logger.error("reconcile failed; will retry", { csr: key, error: error instanceof Error ? error.message : String(error) });
-        metrics.retried.inc({ signer: cache.get(key)?.spec.signerName ?? "unknown", reason: "Error" });
-        q.addRateLimited(key);
-      } finally {
-        q.done(key);
-      }
-    }
-  };
+  const bundles = new BundleSync({ trust, publisher, isLeading: () => csrs.running, refreshMs: config.bundleRefreshMs, clock, logger });
 
   const startLeading = (): void => {
-    leading = true;
     metrics.leader.set(1);
-    const q = new WorkQueue({ clock, backoff: config.backoff, onDepth: (depth) => { metrics.queueDepth.set(depth); } });
-    queue = q;
-    for (const name of cache.keys()) q.add(name);
-    workers = Array.from({ length: config.concurrency }, () => work(q));
-    void refreshAndPublish();
+    csrs.start();
+    void bundles.sync();
   };
   const stopLeading = (): void => {
-    leading = false;
     metrics.leader.set(0);
-    queue?.shutDown();
-    queue = undefined;
+    csrs.stop();
   };
-
   const elector =
     config.leaderElection === undefined
       ? undefined
       : new LeaderElector({ kubeConfig, ...config.leaderElection, clock, logger, onStartedLeading: startLeading, onStoppedLeading: stopLeading });
 
-  const refreshLoop = (async () => {
-    while (!stopping.signal.aborted) {
-      await refreshAndPublish();
-      await sleep(clock, config.bundleRefreshMs, stopping.signal);
-    }
-  })();
-
   const notReadyReason = (): string | undefined => {
     if (!cache.synced) return "the CSR cache has not synced";
+    const apiserver = cache.apiserverFailure;
+    if (apiserver !== undefined) return `kube-apiserver is failing: ${apiserver}`;
     const last = trust.lastSuccess;
     if (last === undefined) return "the signer has not answered yet";
     const window = Math.max(3 * config.bundleRefreshMs, 60_000);
@@ -194,6 +130,7 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
 
   const server = await startHealthServer({ host: config.http.host, port: config.http.port, registry: metrics.registry, notReadyReason, logger });
   cache.start();
+  bundles.start();
   if (elector === undefined) startLeading();
   else elector.start();
   logger.info("shim started", { signerNames: config.signerNames, signerUrl: config.signerUrl, concurrency: config.concurrency, port: server.port, leaderElection: elector !== undefined });
@@ -202,21 +139,19 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
   return {
     port: server.port,
     metrics,
-    isLeader: () => leading,
+    isLeader: () => csrs.running,
     notReadyReason,
     stop: () =>
       (stopped ??= (async () => {
         logger.info("shim stopping");
-        stopping.abort();
-        const drain = async (): Promise<void> => {
-          await Promise.allSettled(workers);
-        };
+        const drain = (): Promise<void> => csrs.drain();
         if (elector === undefined) stopLeading();
         else await elector.stop(drain);
         await drain();
         await cache.stop();
-        await refreshLoop;
+        await bundles.stop();
         signer.close();
+        await kubeConfig.close();
         await server.close();
         logger.info("shim stopped");
       })()),

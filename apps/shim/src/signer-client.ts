@@ -30,6 +30,8 @@ export interface HttpSignerClientOptions {
   /** Projected ServiceAccount token file; unset = no Authorization header. */
   readonly tokenFile?: string | undefined;
   readonly timeoutMs: number;
+  /** Connections kept to the signer: one per reconcile worker, so a burst never waits for a socket. */
+  readonly maxSockets?: number;
   /** Called with the endpoint, the HTTP status (or "error") and the duration, for metrics. */
   readonly observe?: (endpoint: string, status: string, seconds: number) => void;
 }
@@ -56,7 +58,9 @@ export function createHttpSignerClient(options: HttpSignerClientOptions): Signer
     const extraCa = options.caFile === undefined ? [] : [readFileSync(options.caFile, "utf8")];
     const next = new Agent({
       keepAlive: true,
-      maxSockets: 64,
+      // A worker per socket, plus room for the bundle refresh.
+      maxSockets: (options.maxSockets ?? 64) + 2,
+      maxFreeSockets: (options.maxSockets ?? 64) + 2,
       cert: readFileSync(options.clientCertFile, "utf8"),
       key: readFileSync(options.clientKeyFile, "utf8"),
       // `ca` replaces the default roots, so add them back: production trusts the system store only.
