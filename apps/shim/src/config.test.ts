@@ -52,6 +52,12 @@ describe("loadConfig", () => {
     }
   });
 
+  it("refuses signer names the apiserver would refuse, with the signer configuration's own rule", () => {
+    expect(() => loadConfig({ ...minimal, EDGECA_SIGNER_NAMES: "example.com/~foo" })).toThrow(/EDGECA_SIGNER_NAMES: the path of "example.com\/~foo" has "~foo"/);
+    expect(() => loadConfig({ ...minimal, EDGECA_SIGNER_NAMES: "example.com/a/b" })).toThrow(/exactly one "\/"/);
+    expect(loadConfig({ ...minimal, EDGECA_SIGNER_NAMES: "example.com/foo, istio.io/a.b" }).signerNames).toEqual(["example.com/foo", "istio.io/a.b"]);
+  });
+
   it("refuses lease timings client-go would refuse", () => {
     expect(() => loadConfig({ ...minimal, EDGECA_LEASE_DURATION_SECONDS: "5", EDGECA_RENEW_DEADLINE_SECONDS: "10" })).toThrow(/EDGECA_LEASE_DURATION_SECONDS/);
   });

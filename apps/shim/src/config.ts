@@ -3,9 +3,8 @@
  * at start-up: a bad value stops the process with a message naming the variable, not a crash later.
  */
 import { z } from "zod";
+import { SignerName } from "@edgeca/shared";
 
-// A signer name is "<domain>/<path>" (KEP-1513 "Signers"): a DNS subdomain, a slash, then a path.
-const SIGNER_NAME = /^(?=.{1,571}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9][-A-Za-z0-9_.]*(\/[A-Za-z0-9][-A-Za-z0-9_.]*)*$/;
 // RFC 1123 label (namespaces) and subdomain (object names).
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -28,7 +27,7 @@ export const ShimEnv = z.object({
   EDGECA_SIGNER_NAMES: z
     .string()
     .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s !== ""))
-    .pipe(z.array(z.string().regex(SIGNER_NAME, 'each must look like "example.com/foo"')).min(1, "must name at least one signer")),
+    .pipe(z.array(SignerName).min(1, "must name at least one signer")),
   EDGECA_CLIENT_CERT_FILE: z.string().min(1),
   EDGECA_CLIENT_KEY_FILE: z.string().min(1),
   /** Extra CA for the signer's TLS certificate (locally: the edge emulator's); production uses system trust. */
@@ -98,9 +97,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ho
   const parsed = ShimEnv.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
-      const name = i.path.join(".");
-      const message = name !== "" && present[name] === undefined ? "is required (not set)" : i.message;
-      return `  ${name || "(environment)"}: ${message}`;
+      // An issue inside a list (EDGECA_SIGNER_NAMES) has the item's index after the variable's name.
+      const variable = i.path[0] === undefined ? "" : String(i.path[0]);
+      const message = variable !== "" && present[variable] === undefined ? "is required (not set)" : i.message;
+      return `  ${variable || "(environment)"}: ${message}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }

@@ -8,13 +8,14 @@
 import * as z from "zod";
 import { parseCertificateDer } from "./certificate.ts";
 import { decodePemBlocks } from "./pem.ts";
+import { signerNameProblem } from "./signer-name.ts";
 import { isValidTrustDomain } from "./spiffe.ts";
 
-/** A Kubernetes signer name: `<DNS subdomain>/<path>` (certificates.k8s.io/v1 `signerName`). */
-export const SignerName = z
-  .string()
-  .max(571)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/, "a signer name is <DNS subdomain>/<path>, e.g. example.com/foo");
+/** A Kubernetes signer name, as kube-apiserver validates `spec.signerName` (signer-name.ts). */
+export const SignerName = z.string().superRefine((name, ctx) => {
+  const problem = signerNameProblem(name);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
 export type SignerName = z.infer<typeof SignerName>;
 
 /** A hex identifier as Cloudflare may print it (any case, optional colons), normalised to lowercase without colons. */
