@@ -6,7 +6,8 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { exportJWK, generateKeyPair } from "jose";
 import { webcrypto } from "node:crypto";
-import { encodePem, parseCsrPem, type SignerConfigInput } from "@edgeca/shared";
+import { der, OID, Tag, type SignerConfigInput } from "@edgeca/shared";
+import { compressedEcSpki, craftCsr, extensionElement, sanExtension, spkiWithKey, spkiWithParameters } from "../../../packages/shared/src/test-crafted-csr.ts";
 import type { TestCsrs, TestFixtures } from "../src/testing/fixtures.ts";
 
 x509.cryptoProvider.set(webcrypto as Crypto);
@@ -113,13 +114,30 @@ export async function makeCsr(opts: CsrOptions = {}): Promise<string> {
   return csr.toString("pem");
 }
 
-/** Flips the last byte of the CSR's public key, keeping the DER well formed (the signature no longer matches). */
-function tamper(pem: string): string {
-  const csr = parseCsrPem(pem);
-  const der = Uint8Array.from(csr.der);
-  const end = csr.publicKey.byteOffset - csr.der.byteOffset + csr.publicKey.length - 1;
-  der[end] = (der[end] ?? 0) ^ 0x01;
-  return encodePem(der, "CERTIFICATE REQUEST");
+/** The P-256 key's point with the last bit of Y flipped: well-formed DER, not on the curve. */
+async function offCurveSpki(publicKey: CryptoKey): Promise<Uint8Array> {
+  const raw = new Uint8Array(await webcrypto.subtle.exportKey("raw", publicKey));
+  raw[raw.length - 1] = (raw[raw.length - 1] ?? 0) ^ 0x01;
+  return spkiWithKey(publicKey, raw);
+}
+
+/** CSRs no library writes, byte by byte and with a valid signature (see `test-crafted-csr.ts`). */
+async function makeCraftedCsrs(): Promise<Pick<TestCsrs, "badSignature" | "compressedP256" | "compressedP384" | "offCurveP256" | "rsaWithoutNullParameters" | "twoOctetBoolean" | "explicitCaFalse" | "explicitCriticalFalse">> {
+  const [a, b, p384, rsa] = [await ecKeys(), await ecKeys(), await ecKeys("P-384"), await rsaKeys(2048)];
+  const san = sanExtension([WORKLOAD_ID]);
+  const caField = (...octets: number[]) =>
+    extensionElement(OID.basicConstraints, der(Tag.SEQUENCE, der(Tag.BOOLEAN, Uint8Array.from(octets))), der(Tag.BOOLEAN, Uint8Array.of(0xff)));
+  const sanValue = der(Tag.SEQUENCE, der(0x86, new TextEncoder().encode(WORKLOAD_ID)));
+  return {
+    badSignature: await craftCsr({ keys: a, spki: new Uint8Array(await webcrypto.subtle.exportKey("spki", b.publicKey)) }),
+    compressedP256: await craftCsr({ keys: a, spki: await compressedEcSpki(a.publicKey) }),
+    compressedP384: await craftCsr({ keys: p384, spki: await compressedEcSpki(p384.publicKey), hash: "SHA-384" }),
+    offCurveP256: await craftCsr({ keys: a, spki: await offCurveSpki(a.publicKey) }),
+    rsaWithoutNullParameters: await craftCsr({ keys: rsa, spki: await spkiWithParameters(rsa.publicKey, new Uint8Array(0)) }),
+    twoOctetBoolean: await craftCsr({ keys: a, extensions: [san, caField(0x00, 0x00)] }),
+    explicitCaFalse: await craftCsr({ keys: a, extensions: [san, caField(0x00)] }),
+    explicitCriticalFalse: await craftCsr({ keys: a, extensions: [extensionElement(OID.subjectAltName, sanValue, der(Tag.BOOLEAN, Uint8Array.of(0x00)))] }),
+  };
 }
 
 function randomHex(bytes: number): string {
@@ -158,7 +176,11 @@ export async function makeCsrs(): Promise<TestCsrs> {
     caRequest: await makeCsr({ uris, ca: true }),
     controlPlane: await makeCsr({ keys: await rsaKeys(2048), dns: ["istiod.istio-system.svc"] }),
     controlPlaneOther: await makeCsr({ dns: ["evil.example.com"] }),
-    badSignature: tamper(good),
+    namespaceUpperCase: await makeCsr({ uris: ["spiffe://cluster.local/ns/Default/sa/web"] }),
+    namespaceDotted: await makeCsr({ uris: ["spiffe://cluster.local/ns/kube-system.evil/sa/web"] }),
+    namespaceLong: await makeCsr({ uris: [`spiffe://cluster.local/ns/${"a".repeat(2000)}/sa/web`] }),
+    serviceAccountUpperCase: await makeCsr({ uris: ["spiffe://cluster.local/ns/default/sa/Web"] }),
+    ...(await makeCraftedCsrs()),
   };
 }
 

@@ -64,6 +64,11 @@ function parse(pem: string): ParsedCsr {
   }
 }
 
+/**
+ * The key's type and size are policy (422); a key encoded so that relying parties cannot read it (a
+ * compressed EC point, an RSA INTEGER that is not DER) is a malformed request (400), like any other bad
+ * encoding: the operator's configuration cannot allow it, only a regenerated CSR fixes it.
+ */
 function checkKey(csr: ParsedCsr): CsrKey {
   let key;
   try {
@@ -132,7 +137,15 @@ export function screen(request: SignRequest, policy: PolicyConfig): Screened {
 
 /** Proof of possession (RFC 2986 §3): the CSR's self-signature verifies. Throws `InvalidRequestError`. */
 export async function proveKeyPossession(screened: Screened): Promise<void> {
-  if (!(await verifyCsrSignature(screened.csr, screened.key, screened.hash))) {
+  let verified;
+  try {
+    verified = await verifyCsrSignature(screened.csr, screened.key, screened.hash);
+  } catch (error) {
+    // WebCrypto refused the key itself (an EC point off its curve, say): say so, not "does not verify".
+    if (error instanceof CsrError) throw new InvalidRequestError(`csr: ${error.message}`, { cause: error });
+    throw error;
+  }
+  if (!verified) {
     throw new InvalidRequestError("csr: proof-of-possession signature does not verify");
   }
 }

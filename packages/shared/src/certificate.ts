@@ -5,6 +5,7 @@
 import { toHex } from "./bytes.ts";
 import { CERTIFICATE_LIMITS, checkDerLimits, DerError, DerReader, elementOf, Tag, valueOf, type Tlv } from "./der.ts";
 import { readTime } from "./der-time.ts";
+import { booleanOf } from "./der-values.ts";
 import { OID } from "./oid.ts";
 
 /** A parsed certificate. Byte fields are views into `der`. */
@@ -40,7 +41,12 @@ function bits(bytes: Uint8Array, tlv: Tlv, what: string): Uint8Array {
   return v.subarray(1);
 }
 
-/** Parses certificate DER after the size and depth limits; throws `DerError` naming the fault. */
+/**
+ * Parses certificate DER after the size and depth limits; throws `DerError` naming the fault. BOOLEANs
+ * must be one octet, 0x00 or 0xFF, as for Go's crypto/x509 (a CA certificate Istio could not read is no
+ * use); an encoded DEFAULT FALSE is tolerated here, unlike in a CSR, because Go's reader tolerates it too
+ * and a root made by another tool should not stop the signer for a value that changes nothing.
+ */
 export function parseCertificateDer(der: Uint8Array): ParsedCertificate {
   checkDerLimits(der, CERTIFICATE_LIMITS, "certificate");
   const top = new DerReader(der);
@@ -87,7 +93,7 @@ export function parseCertificateDer(der: Uint8Array): ParsedCertificate {
       const value = valueOf(der, ext.expect(Tag.OCTET_STRING, "extension value"));
       ext.finish("extension");
       if (extensions.has(oid)) throw new DerError("certificate: duplicate extension");
-      extensions.set(oid, { critical: crit !== undefined && valueOf(der, crit)[0] !== 0, value });
+      extensions.set(oid, { critical: crit !== undefined && booleanOf(der, crit, "extension critical"), value });
     }
   }
   let subjectKeyId: Uint8Array | undefined;
@@ -103,7 +109,7 @@ export function parseCertificateDer(der: Uint8Array): ParsedCertificate {
     const r = new DerReader(bc.value);
     const seq = DerReader.inside(bc.value, r.expect(Tag.SEQUENCE, "basicConstraints"));
     const ca = seq.optional(Tag.BOOLEAN, "basicConstraints cA");
-    isCa = ca !== undefined && valueOf(bc.value, ca)[0] !== 0;
+    isCa = ca !== undefined && booleanOf(bc.value, ca, "basicConstraints cA");
   }
   let mag = serial;
   while (mag.length > 1 && mag[0] === 0) mag = mag.subarray(1);

@@ -3,10 +3,11 @@
  * `crypto.subtle` exists in workerd, Node ≥ 20 and browsers).
  */
 import { bufferSource } from "./bytes.ts";
-import { DerError, DerReader, Tag, valueOf } from "./der.ts";
+import { DerError, DerReader, Tag } from "./der.ts";
+import { unsignedIntegerOf } from "./der-values.ts";
 import { ecdsaDerToP1363 } from "./ecdsa-signature.ts";
 import { OID } from "./oid.ts";
-import type { ParsedCsr } from "./csr.ts";
+import { CsrError, type ParsedCsr } from "./csr.ts";
 
 /** The key of a CSR, as far as policy cares. */
 export type CsrKey =
@@ -39,18 +40,42 @@ const RSA_IMPORT = {
 } as const;
 const RSA_VERIFY = { name: "RSASSA-PKCS1-v1_5" } as const;
 
-/** Describes the CSR's key: curve for EC; modulus bits and exponent for RSA (RFC 3279 §2.3.1). */
+/**
+ * The SubjectPublicKeyInfo is copied into the certificate verbatim, so its point must be one every
+ * relying party reads. RFC 5480 §2.2 makes the uncompressed form (0x04 ‖ X ‖ Y) mandatory to support and
+ * the compressed one (0x02/0x03 ‖ X) optional; Go's crypto/x509 refuses a compressed point ("invalid
+ * uncompressed public key"), while WebCrypto in Node and in workerd imports it (both tested), so proof of
+ * possession would not catch it.
+ */
+function checkEcPoint(point: Uint8Array, curve: "P-256" | "P-384" | "P-521"): void {
+  const first = point[0];
+  if (first === 0x02 || first === 0x03) {
+    throw new DerError(`EC public key must be an uncompressed point (0x04 ‖ X ‖ Y), found a compressed point (0x0${first}): RFC 5480 §2.2 makes compression optional and Go's crypto/x509 refuses it`);
+  }
+  const size = 1 + 2 * CURVE_BYTES[curve];
+  if (first !== 0x04) throw new DerError(`EC public key must be an uncompressed point (0x04 ‖ X ‖ Y), found first octet 0x${(first ?? 0).toString(16).padStart(2, "0")}`);
+  if (point.length !== size) throw new DerError(`EC public key: an uncompressed ${curve} point is ${size} bytes (0x04 ‖ X ‖ Y), found ${point.length}`);
+}
+
+/**
+ * Describes the CSR's key: curve for EC; modulus bits and exponent for RSA (RFC 3279 §2.3.1). Throws
+ * `DerError` for a key no relying party could read (see `checkEcPoint`; RSA integers must be DER).
+ */
 export function csrKey(csr: ParsedCsr): CsrKey {
-  if (csr.keyAlgorithm === OID.ecPublicKey) return { kind: "ec", curve: CURVES[csr.curve ?? ""] ?? "unknown" };
+  if (csr.keyAlgorithm === OID.ecPublicKey) {
+    const curve = CURVES[csr.curve ?? ""];
+    if (curve === undefined) return { kind: "ec", curve: "unknown" };
+    checkEcPoint(csr.publicKey, curve);
+    return { kind: "ec", curve };
+  }
   if (csr.keyAlgorithm !== OID.rsaEncryption) return { kind: "unknown" };
   const key = csr.publicKey;
   const top = new DerReader(key);
   const seq = DerReader.inside(key, top.expect(Tag.SEQUENCE, "RSAPublicKey"));
   top.finish("RSAPublicKey");
-  let n = valueOf(key, seq.expect(Tag.INTEGER, "RSA modulus"));
-  const e = valueOf(key, seq.expect(Tag.INTEGER, "RSA exponent"));
+  const n = unsignedIntegerOf(key, seq.expect(Tag.INTEGER, "RSA modulus"), "RSA modulus");
+  const e = unsignedIntegerOf(key, seq.expect(Tag.INTEGER, "RSA exponent"), "RSA exponent");
   seq.finish("RSAPublicKey");
-  while (n.length > 1 && n[0] === 0) n = n.subarray(1);
   const lead = n[0] ?? 0;
   const bits = n.length === 0 ? 0 : (n.length - 1) * 8 + (32 - Math.clz32(lead));
   let exponent = 0;
@@ -76,22 +101,39 @@ export function csrSignatureHash(csr: ParsedCsr): SignatureHash | undefined {
 
 /**
  * Verifies the CSR's self-signature (proof of possession, RFC 2986 §3) with `hash`. Resolves false for a
- * signature that does not verify or cannot be decoded, or a key WebCrypto refuses.
+ * signature that does not verify or cannot be decoded; rejects with `CsrError` when WebCrypto refuses the
+ * key itself (an EC point off its curve, say), which is a malformed key rather than a failed proof.
  */
 export async function verifyCsrSignature(csr: ParsedCsr, key: CsrKey, hash: SignatureHash): Promise<boolean> {
-  try {
-    if (key.kind === "ec" && key.curve !== "unknown") {
-      const sig = ecdsaDerToP1363(csr.signature, CURVE_BYTES[key.curve]);
-      const pub = await crypto.subtle.importKey("spki", bufferSource(csr.spki), EC_IMPORT[key.curve], false, ["verify"]);
-      return await crypto.subtle.verify(ECDSA_VERIFY[hash], pub, sig, bufferSource(csr.info));
+  let signature: Uint8Array<ArrayBuffer>;
+  let algorithm: EcKeyImportParams | RsaHashedImportParams;
+  let verify: EcdsaParams | Algorithm;
+  if (key.kind === "ec" && key.curve !== "unknown") {
+    try {
+      signature = ecdsaDerToP1363(csr.signature, CURVE_BYTES[key.curve]);
+    } catch {
+      return false;
     }
-    if (key.kind === "rsa") {
-      const pub = await crypto.subtle.importKey("spki", bufferSource(csr.spki), RSA_IMPORT[hash], false, ["verify"]);
-      return await crypto.subtle.verify(RSA_VERIFY, pub, bufferSource(csr.signature), bufferSource(csr.info));
-    }
+    algorithm = EC_IMPORT[key.curve];
+    verify = ECDSA_VERIFY[hash];
+  } else if (key.kind === "rsa") {
+    signature = bufferSource(csr.signature);
+    algorithm = RSA_IMPORT[hash];
+    verify = RSA_VERIFY;
+  } else {
     return false;
+  }
+  let pub: CryptoKey;
+  try {
+    pub = await crypto.subtle.importKey("spki", bufferSource(csr.spki), algorithm, false, ["verify"]);
+  } catch (error) {
+    const what = key.kind === "ec" ? `${key.curve} key (is the point on the curve?)` : "RSA key";
+    throw new CsrError(`subjectPublicKey: WebCrypto cannot import this ${what}: ${error instanceof Error ? error.message : "import failed"}`, { cause: error });
+  }
+  try {
+    return await crypto.subtle.verify(verify, pub, signature, bufferSource(csr.info));
   } catch {
-    // A malformed signature or key is a failed proof, not a signer fault.
+    // A signature WebCrypto cannot even check is a failed proof, not a signer fault.
     return false;
   }
 }

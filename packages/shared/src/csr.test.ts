@@ -35,11 +35,22 @@ describe("parseCsrPem", () => {
     const pem = await makeCsr({ uris: ["spiffe://cluster.local/ns/a/sa/b"] });
     const csr = parseCsrPem(pem);
     const der = Uint8Array.from(csr.der);
-    // Flip the last byte of the public key: still well-formed DER, no longer the key that signed.
+    // Change the URI's last character ("b" → "c"): still well-formed DER and a valid key, no longer what was signed.
+    const at = new TextDecoder("latin1").decode(der).indexOf("/sa/b") + 4;
+    der[at] = 0x63;
+    const tampered = parseCsrDer(der);
+    expect(tampered.names.uri).toEqual(["spiffe://cluster.local/ns/a/sa/c"]);
+    expect(await verifyCsrSignature(tampered, csrKey(tampered), "SHA-256")).toBe(false);
+  });
+
+  it("says the key is unusable when WebCrypto refuses the point, rather than that the proof failed", async () => {
+    const csr = parseCsrPem(await makeCsr({ uris: ["spiffe://cluster.local/ns/a/sa/b"] }));
+    const der = Uint8Array.from(csr.der);
+    // Flip the last bit of Y: the point leaves the curve.
     const end = csr.publicKey.byteOffset - csr.der.byteOffset + csr.publicKey.length - 1;
     der[end] = (der[end] ?? 0) ^ 0x01;
-    const tampered = parseCsrDer(der);
-    expect(await verifyCsrSignature(tampered, csrKey(tampered), "SHA-256")).toBe(false);
+    const offCurve = parseCsrDer(der);
+    await expect(verifyCsrSignature(offCurve, csrKey(offCurve), "SHA-256")).rejects.toThrow(/WebCrypto cannot import this P-256 key \(is the point on the curve\?\)/);
   });
 
   it("refuses bytes after the CSR's DER element", async () => {

@@ -4,6 +4,7 @@
  */
 import { toHex } from "./bytes.ts";
 import { CSR_LIMITS, checkDerLimits, DerError, DerReader, elementOf, Tag, valueOf, type Tlv } from "./der.ts";
+import { oidOf, readDefaultFalse, unsignedIntegerOf } from "./der-values.ts";
 import { OID } from "./oid.ts";
 import { decodePem } from "./pem.ts";
 import { type GeneralNames, readGeneralNames } from "./general-names.ts";
@@ -49,19 +50,33 @@ function bitStringContent(bytes: Uint8Array, tlv: Tlv, what: string): Uint8Array
 
 function readAlgorithm(bytes: Uint8Array, tlv: Tlv, what: string): { oid: string; params: Tlv | undefined } {
   const r = DerReader.inside(bytes, tlv);
-  const oid = toHex(valueOf(bytes, r.expect(Tag.OID, `${what} OID`)));
+  const oid = toHex(oidOf(bytes, r.expect(Tag.OID, `${what} OID`), `${what} OID`));
   const params = r.done ? undefined : r.next(`${what} parameters`);
   r.finish(what);
+  // X.690 §8.8.2: a NULL has no contents; anything else would be read as "no parameters" here.
+  if (params?.tag === Tag.NULL && params.end !== params.valueStart) throw new DerError(`${what} parameters: NULL has no contents (X.690 §8.8.2)`);
   return { oid, params };
 }
 
+/** BasicConstraints (RFC 5280 §4.2.1.9): cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL. */
 function readBasicConstraintsCa(value: Uint8Array): boolean {
   const r = new DerReader(value);
   const seq = r.expect(Tag.SEQUENCE, "basicConstraints");
   r.finish("basicConstraints");
   const inner = DerReader.inside(value, seq);
-  const ca = inner.optional(Tag.BOOLEAN, "basicConstraints cA");
-  return ca !== undefined && valueOf(value, ca)[0] !== 0;
+  const ca = readDefaultFalse(inner, "basicConstraints cA");
+  const pathLen = inner.optional(Tag.INTEGER, "basicConstraints pathLenConstraint");
+  if (pathLen !== undefined) unsignedIntegerOf(value, pathLen, "basicConstraints pathLenConstraint");
+  inner.finish("basicConstraints");
+  return ca;
+}
+
+/** RFC 3279 §2.3.1: an rsaEncryption key's parameters MUST be NULL (and Go's crypto/x509 refuses a key without). */
+function checkKeyParameters(keyAlgorithm: string, params: Tlv | undefined): void {
+  if (keyAlgorithm === OID.rsaEncryption && params?.tag !== Tag.NULL) {
+    const found = params === undefined ? "none" : `tag 0x${params.tag.toString(16).padStart(2, "0")}`;
+    throw new DerError(`subjectPKInfo algorithm: rsaEncryption parameters must be NULL (RFC 3279 §2.3.1), found ${found}`);
+  }
 }
 
 function readExtensionRequest(bytes: Uint8Array, set: Tlv): { oid: string; critical: boolean; value: Uint8Array }[] {
@@ -72,12 +87,12 @@ function readExtensionRequest(bytes: Uint8Array, set: Tlv): { oid: string; criti
   const r = DerReader.inside(bytes, exts);
   while (!r.done) {
     const ext = DerReader.inside(bytes, r.expect(Tag.SEQUENCE, "extension"));
-    const oid = toHex(valueOf(bytes, ext.expect(Tag.OID, "extension OID")));
-    const crit = ext.optional(Tag.BOOLEAN, "extension critical");
+    const oid = toHex(oidOf(bytes, ext.expect(Tag.OID, "extension OID"), "extension OID"));
+    const critical = readDefaultFalse(ext, "extension critical");
     const value = valueOf(bytes, ext.expect(Tag.OCTET_STRING, "extension value"));
     ext.finish("extension");
     if (out.some((e) => e.oid === oid)) throw new DerError("extensionRequest: duplicate extension");
-    out.push({ oid, critical: crit !== undefined && valueOf(bytes, crit)[0] !== 0, value });
+    out.push({ oid, critical, value });
   }
   return out;
 }
@@ -106,10 +121,11 @@ export function parseCsrDer(der: Uint8Array): ParsedCsr {
     const keyAlg = readAlgorithm(der, spki.expect(Tag.SEQUENCE, "subjectPKInfo algorithm"), "subjectPKInfo algorithm");
     const publicKey = bitStringContent(der, spki.expect(Tag.BIT_STRING, "subjectPublicKey"), "subjectPublicKey");
     spki.finish("subjectPKInfo");
+    checkKeyParameters(keyAlg.oid, keyAlg.params);
     let curve: string | undefined;
     if (keyAlg.oid === OID.ecPublicKey) {
       if (keyAlg.params?.tag !== Tag.OID) throw new DerError("EC key: parameters must be a named curve");
-      curve = toHex(valueOf(der, keyAlg.params));
+      curve = toHex(oidOf(der, keyAlg.params, "EC key named curve"));
     }
 
     let extensions: { oid: string; critical: boolean; value: Uint8Array }[] = [];
@@ -117,7 +133,7 @@ export function parseCsrDer(der: Uint8Array): ParsedCsr {
       const r = DerReader.inside(der, attrs);
       while (!r.done) {
         const attr = DerReader.inside(der, r.expect(Tag.SEQUENCE, "attribute"));
-        const type = toHex(valueOf(der, attr.expect(Tag.OID, "attribute type")));
+        const type = toHex(oidOf(der, attr.expect(Tag.OID, "attribute type"), "attribute type"));
         const set = attr.expect(Tag.SET, "attribute values");
         attr.finish("attribute");
         if (type === OID.extensionRequest) {

@@ -5,6 +5,7 @@ export * from "./csr.ts";
 export * from "./csr-key.ts";
 export * from "./der.ts";
 export * from "./der-time.ts";
+export * from "./der-values.ts";
 export * from "./ecdsa-signature.ts";
 export * from "./general-names.ts";
 export * from "./oid.ts";

@@ -23,8 +23,25 @@ export interface TestCsrs {
   readonly caRequest: string;
   readonly controlPlane: string;
   readonly controlPlaneOther: string;
-  /** A good CSR whose signed bytes were altered after signing. */
+  /** A CSR signed by one P-256 key and carrying another's (valid) public key: a failed proof of possession. */
   readonly badSignature: string;
+  /** Workload CSRs with a valid proof of possession whose SPKI holds a compressed point (0x02/0x03 ‖ X). */
+  readonly compressedP256: string;
+  readonly compressedP384: string;
+  /** A P-256 workload CSR whose point is off the curve (WebCrypto refuses to import it). */
+  readonly offCurveP256: string;
+  /** An RSA-2048 workload CSR whose rsaEncryption AlgorithmIdentifier has no NULL parameters. */
+  readonly rsaWithoutNullParameters: string;
+  /** Workload CSRs requesting basicConstraints with cA as a two-octet BOOLEAN (0x00 0x00) or an explicit FALSE. */
+  readonly twoOctetBoolean: string;
+  readonly explicitCaFalse: string;
+  /** A workload CSR whose SAN extension's critical flag is an explicit FALSE. */
+  readonly explicitCriticalFalse: string;
+  /** Workload IDs whose namespace or service account Kubernetes would never admit. */
+  readonly namespaceUpperCase: string;
+  readonly namespaceDotted: string;
+  readonly namespaceLong: string;
+  readonly serviceAccountUpperCase: string;
 }
 
 /** Everything the workerd tests need. */
