@@ -74,6 +74,10 @@ describe("POST /v1/sign: refusals", () => {
     ["no SAN", "noSan", /no subject alternative name/],
     ["a CA request", "caRequest", /CA certificate/],
     ["a DNS name outside the control-plane patterns", "controlPlaneOther", /evil.example.com/],
+    ["an upper-case namespace", "namespaceUpperCase", /^csr: namespace "Default" is not a DNS label \(RFC 1123: lowercase alphanumerics and '-', starting and ending alphanumeric, at most 63 characters\)$/],
+    ["a dotted namespace", "namespaceDotted", /namespace "kube-system.evil" is not a DNS label/],
+    ["a 2,000-character namespace", "namespaceLong", /namespace "a{80}…" is not a DNS label/],
+    ["an upper-case service account", "serviceAccountUpperCase", /service account "Web" is not a DNS subdomain \(RFC 1123: .*at most 253 characters\)/],
   ] as const)("refuses %s with 422 policy_denied", async (_, csr, detail) => {
     const res = await signAsPlain(signRequest(fx.csrs[csr]));
     expect(res.status).toBe(422);

@@ -25,6 +25,35 @@ describe("parseWorkloadId", () => {
     expect(() => parseWorkloadId(uri)).toThrow(SpiffeError);
     expect(() => parseWorkloadId(uri)).toThrow(message);
   });
+  it.each([
+    ["upper case", "spiffe://td/ns/Foo/sa/web", 'namespace "Foo" is not a DNS label'],
+    ["a dot", "spiffe://td/ns/a.b/sa/web", 'namespace "a.b" is not a DNS label'],
+    ["an underscore", "spiffe://td/ns/a_b/sa/web", 'namespace "a_b" is not a DNS label'],
+    ["a leading '-'", "spiffe://td/ns/-a/sa/web", 'namespace "-a" is not a DNS label'],
+    ["a trailing '-'", "spiffe://td/ns/a-/sa/web", 'namespace "a-" is not a DNS label'],
+    ["64 characters", `spiffe://td/ns/${"a".repeat(64)}/sa/web`, "at most 63 characters"],
+    ["2,000 characters", `spiffe://td/ns/${"a".repeat(2000)}/sa/web`, `namespace "${"a".repeat(80)}…" is not a DNS label`],
+  ])("refuses a namespace with %s, naming the rule", (_, uri, message) => {
+    expect(() => parseWorkloadId(uri)).toThrow(SpiffeError);
+    expect(() => parseWorkloadId(uri)).toThrow(message);
+  });
+  it.each([
+    ["upper case", "spiffe://td/ns/default/sa/Web", 'service account "Web" is not a DNS subdomain'],
+    ["an empty label", "spiffe://td/ns/default/sa/a..b", 'service account "a..b"'],
+    ["a label ending in '-'", "spiffe://td/ns/default/sa/a-.b", 'service account "a-.b"'],
+    ["a trailing dot", "spiffe://td/ns/default/sa/a.", 'service account "a."'],
+    ["an underscore", "spiffe://td/ns/default/sa/a_b", 'service account "a_b"'],
+    ["254 characters", `spiffe://td/ns/default/sa/${"a".repeat(254)}`, "at most 253 characters"],
+  ])("refuses a service account with %s, naming the rule", (_, uri, message) => {
+    expect(() => parseWorkloadId(uri)).toThrow(SpiffeError);
+    expect(() => parseWorkloadId(uri)).toThrow(message);
+  });
+  it("accepts the longest names Kubernetes admits", () => {
+    const namespace = `a${"-".repeat(61)}z`;
+    const serviceAccount = `${"b".repeat(100)}.${"c".repeat(100)}.${"d".repeat(51)}`;
+    expect(serviceAccount).toHaveLength(253);
+    expect(parseWorkloadId(`spiffe://td/ns/${namespace}/sa/${serviceAccount}`)).toEqual({ trustDomain: "td", namespace, serviceAccount });
+  });
   it("refuses IDs over 2048 bytes", () => {
     expect(() => parseSpiffeId(`spiffe://td/${"a".repeat(2048)}`)).toThrow(/2048/);
   });

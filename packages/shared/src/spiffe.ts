@@ -61,12 +61,62 @@ export interface WorkloadId {
   readonly serviceAccount: string;
 }
 
-/** Parses `spiffe://<td>/ns/<ns>/sa/<sa>`; throws `SpiffeError` for anything else. */
+/**
+ * Whether `text[start, end)` is one RFC 1123 label as Kubernetes reads it: lowercase alphanumerics and
+ * '-', starting and ending alphanumeric (the length is the caller's: it differs per kind of name).
+ */
+function isLabel(text: string, start: number, end: number): boolean {
+  if (end <= start) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    const alnum = (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
+    if (!alnum && (c !== 0x2d || i === start || i === end - 1)) return false;
+  }
+  return true;
+}
+
+/** Kubernetes' IsDNS1123Label, which a Namespace name must pass: one label of at most 63 characters. */
+export function isDnsLabel(name: string): boolean {
+  return name.length <= 63 && isLabel(name, 0, name.length);
+}
+
+/**
+ * Kubernetes' IsDNS1123Subdomain, which a ServiceAccount name must pass: labels joined by '.', at most 253
+ * characters in all. Like Kubernetes, no per-label limit: a name Kubernetes admits must not be refused here.
+ */
+export function isDnsSubdomain(name: string): boolean {
+  if (name.length > 253) return false;
+  let start = 0;
+  for (let dot = name.indexOf("."); dot >= 0; dot = name.indexOf(".", start)) {
+    if (!isLabel(name, start, dot)) return false;
+    start = dot + 1;
+  }
+  return isLabel(name, start, name.length);
+}
+
+/** A name for a message: quoted, and cut short so a 2,000-character segment does not fill the detail. */
+function quote(name: string): string {
+  return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+}
+
+/**
+ * Parses `spiffe://<td>/ns/<ns>/sa/<sa>`; throws `SpiffeError` for anything else. The namespace and the
+ * ServiceAccount must be names Kubernetes could have given them: the ID names a workload's identity,
+ * and anything Kubernetes would never create is an ID no real workload holds.
+ */
 export function parseWorkloadId(uri: string): WorkloadId {
   const id = parseSpiffeId(uri);
   const [ns, namespace, sa, serviceAccount, ...extra] = id.segments;
   if (ns !== "ns" || sa !== "sa" || namespace === undefined || serviceAccount === undefined || extra.length > 0) {
     throw new SpiffeError(`not a workload SPIFFE ID of the form spiffe://<trust-domain>/ns/<namespace>/sa/<service-account>: ${uri}`);
+  }
+  if (!isDnsLabel(namespace)) {
+    throw new SpiffeError(`namespace ${quote(namespace)} is not a DNS label (RFC 1123: lowercase alphanumerics and '-', starting and ending alphanumeric, at most 63 characters)`);
+  }
+  if (!isDnsSubdomain(serviceAccount)) {
+    throw new SpiffeError(
+      `service account ${quote(serviceAccount)} is not a DNS subdomain (RFC 1123: labels of lowercase alphanumerics and '-', starting and ending alphanumeric, joined by '.', at most 253 characters)`,
+    );
   }
   return { trustDomain: id.trustDomain, namespace, serviceAccount };
 }
