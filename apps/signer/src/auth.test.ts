@@ -70,8 +70,27 @@ describe("ServiceAccount token (cluster dev requires one)", () => {
     expect(await res.text()).toContain("bearer token is required");
   });
 
-  it("refuses a malformed authorization header", async () => {
-    expect((await asDev("Basic Zm9vOmJhcg==")).status).toBe(401);
+  it.each(["bearer", "BEARER", "bEaReR"])("accepts the scheme spelt %s (RFC 9110 §11.1: case-insensitive)", async (scheme) => {
+    expect((await asDev(`${scheme} ${await token()}`)).status).toBe(200);
+  });
+
+  it("accepts more than one space between scheme and token (RFC 9110 §11.4: 1*SP)", async () => {
+    expect((await asDev(`Bearer   ${await token()}`)).status).toBe(200);
+  });
+
+  it.each([
+    ["another scheme", () => "Basic Zm9vOmJhcg==", 'authorization scheme \\"Basic\\" is not Bearer'],
+    ["a scheme that only starts like Bearer", async () => `Bearerx ${await token()}`, 'authorization scheme \\"Bearerx\\" is not Bearer'],
+    ["the scheme alone", () => "Bearer", "names the Bearer scheme but carries no token"],
+    ["the scheme and spaces", () => "Bearer   ", "names the Bearer scheme but carries no token"],
+    ["a token with characters no JWT has", async () => `Bearer ${await token()} extra`, "the bearer token is not a JWT"],
+    ["a tab instead of a space", async () => `Bearer\t${await token()}`, "must be separated by spaces"],
+    ["a scheme that is not a word", async () => `${await token()} x`, "the authorization scheme is not Bearer"],
+  ])("refuses %s with 401 naming what was wrong", async (_, header, message) => {
+    const res = await asDev(await header());
+    expect(res.status).toBe(401);
+    expect(await problemCode(res.clone())).toBe("unauthenticated");
+    expect(await res.text()).toContain(message);
   });
 
   it.each([

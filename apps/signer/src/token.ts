@@ -45,13 +45,45 @@ export async function checkJwks(config: TokenConfig): Promise<string | undefined
   return undefined;
 }
 
+/** What a JWT can contain (base64url segments joined by '.'), checked before jose sees it. */
+function isJwtText(token: string): boolean {
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    const ok = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f || c === 0x2e;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/**
+ * The token of `Authorization: Bearer <token>`. RFC 9110 §11.1 makes the auth-scheme case-insensitive
+ * and §11.4 separates it from the credentials by one or more spaces (1*SP), so "bearer", "BEARER" and
+ * two spaces are all accepted. Throws `UnauthenticatedError` naming what was wrong otherwise.
+ */
+export function bearerToken(authorization: string | null): string {
+  if (authorization === null || authorization === "") throw new UnauthenticatedError("a ServiceAccount bearer token is required (Authorization: Bearer <token>)");
+  let end = 0;
+  while (end < authorization.length && authorization[end] !== " " && authorization[end] !== "\t") end++;
+  const scheme = authorization.slice(0, end);
+  if (scheme.toLowerCase() !== "bearer") {
+    // Name the scheme only when it looks like one: the header may hold a credential that should not be echoed.
+    const named = /^[A-Za-z0-9-]{1,20}$/.test(scheme) ? `authorization scheme "${scheme}"` : "the authorization scheme";
+    throw new UnauthenticatedError(`${named} is not Bearer; a ServiceAccount bearer token is required`);
+  }
+  if (authorization[end] === "\t") throw new UnauthenticatedError("the Bearer scheme and the token must be separated by spaces (RFC 9110 §11.4), not a tab");
+  let start = end;
+  while (authorization[start] === " ") start++;
+  const token = authorization.slice(start);
+  if (token === "") throw new UnauthenticatedError("the Authorization header names the Bearer scheme but carries no token");
+  if (!isJwtText(token)) throw new UnauthenticatedError("the bearer token is not a JWT: only A-Z, a-z, 0-9, '-', '_' and '.' may appear in it");
+  return token;
+}
+
 /** Builds the verifier once per isolate (the JWKS is imported lazily by jose and then cached). */
 export function tokenVerifier(config: TokenConfig): TokenVerifier {
   const jwks = createLocalJWKSet(config.jwks);
   return async (authorization) => {
-    const match = authorization === null ? null : /^Bearer ([A-Za-z0-9_.-]+)$/.exec(authorization);
-    const token = match?.[1];
-    if (token === undefined) throw new UnauthenticatedError("a ServiceAccount bearer token is required");
+    const token = bearerToken(authorization);
     try {
       await jwtVerify(token, jwks, {
         issuer: config.issuer,
