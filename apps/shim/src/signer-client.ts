@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { Agent, request as httpsRequest } from "node:https";
 import { rootCertificates } from "node:tls";
-import { Bundle, MAX_BODY_BYTES, Problem, SignResponse, type SignRequest } from "@edgeca/shared";
+import { Bundle, MAX_BODY_BYTES, Problem, problemOf, SignResponse, type SignRequest } from "@edgeca/shared";
 import { SignerError } from "./signer-error.ts";
 
 /** What the shim needs from the signer; tests may substitute their own. */
@@ -103,10 +103,8 @@ export function createHttpSignerClient(options: HttpSignerClientOptions): Signer
       const body = JSON.stringify(request);
       if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
         // The signer would answer 413; saying so here saves the round trip and gives the same verdict.
-        throw new SignerError("request body over the signer's limit", {
-          status: 413,
-          problem: { type: "about:blank", title: "Payload Too Large", status: 413, code: "payload_too_large", detail: `the CSR makes a request body over ${MAX_BODY_BYTES} bytes` },
-        });
+        const problem = problemOf("payload_too_large", `the CSR makes a request body over ${MAX_BODY_BYTES} bytes, the signer's limit`);
+        throw new SignerError("request body over the signer's limit", { status: problem.status, problem });
       }
       const json = await call("v1/sign", "POST", body, signal);
       const parsed = SignResponse.safeParse(json);

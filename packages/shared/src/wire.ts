@@ -33,6 +33,26 @@ export const TERMINAL_PROBLEM_CODES: ReadonlySet<ProblemCode> = new Set<ProblemC
   "policy_denied",
 ]);
 
+/** The `title` of each problem code: one wording wherever a problem is written (signer, edge, shim). */
+export const PROBLEM_TITLES: Readonly<Record<ProblemCode, string>> = {
+  invalid_request: "Invalid request",
+  unauthenticated: "Unauthenticated",
+  forbidden: "Forbidden",
+  not_found: "Not found",
+  method_not_allowed: "Method not allowed",
+  payload_too_large: "Payload too large",
+  unsupported_media_type: "Unsupported media type",
+  policy_denied: "Denied by policy",
+  rate_limited: "Rate limited",
+  internal: "Internal error",
+  unavailable: "Unavailable",
+};
+
+/** The problem document for `code` with `detail` (RFC 9457: `type` a URN per code, the code's title and status). */
+export function problemOf(code: ProblemCode, detail: string): Problem {
+  return { type: `urn:edgeca:problem:${code}`, title: PROBLEM_TITLES[code], status: PROBLEM_STATUS[code], code, detail };
+}
+
 /** An RFC 9457 problem document as the signer writes it. */
 export const Problem = z.object({
   type: z.string(),
