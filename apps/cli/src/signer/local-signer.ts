@@ -1,11 +1,13 @@
 /**
  * The signer as it runs on Cloudflare, on this machine: the real Worker bundle in workerd (Miniflare)
- * behind the edge emulator, which terminates mTLS and hands the verdict over as `cf.tlsClientAuth`.
+ * behind the edge emulator, which terminates mTLS and forwards plain HTTP/1.1 over pooled loopback
+ * connections straight to workerd's own socket for the Worker, the verdict in workerd's cf-blob header.
+ * Also the self-hosted deployment mode (`edgeca signer serve`, README "Self-hosted signer").
  */
-import { startEdgeEmulator, type EdgeUpstream } from "@edgeca/testenv";
+import { startEdgeEmulator, type EdgeOrigin } from "@edgeca/testenv";
 import { Miniflare } from "miniflare";
 import { edgeIdentityPaths, loadOrCreateEdgeIdentity } from "./edge-identity.ts";
-import { readLocalMaterial } from "./local-material.ts";
+import { readLocalMaterial, type LocalMaterial } from "./local-material.ts";
 import { sharedWorkerBundle, type WorkerBundle } from "./worker-bundle.ts";
 
 export interface LocalSignerOptions {
@@ -15,6 +17,10 @@ export interface LocalSignerOptions {
   readonly port?: number;
   /** A bundle made earlier (e.g. by the benchmark); absent: this process's shared bundle (wrangler runs once). */
   readonly bundle?: WorkerBundle;
+  /** Added by the edge before every answer (default 0): production's round trip to Cloudflare, emulated. */
+  readonly answerDelayMs?: number;
+  /** workerd processes the edge balances between (default 1; see README "Self-hosted signer"). */
+  readonly workerdInstances?: number;
 }
 
 export interface LocalSigner {
@@ -29,11 +35,15 @@ export interface LocalSigner {
   stop(): Promise<void>;
 }
 
-/** Starts the Worker in workerd with the Worker config and secrets of `dir`, behind the edge emulator. */
-export async function startLocalSigner(options: LocalSignerOptions): Promise<LocalSigner> {
-  const material = await readLocalMaterial(options.dir);
-  const bundle = options.bundle ?? (await sharedWorkerBundle());
-  const mf = new Miniflare({
+/**
+ * The header workerd's direct sockets read `request.cf` from: Miniflare configures them with
+ * `cfBlobHeader: CoreHeaders.CF_BLOB` (miniflare 4 `dist/src/index.js`), and workerd removes it from
+ * the request the Worker sees.
+ */
+const WORKERD_CF_BLOB_HEADER = "MF-CF-Blob";
+
+function startWorkerd(bundle: WorkerBundle, material: LocalMaterial): Miniflare {
+  return new Miniflare({
     modules: true,
     scriptPath: bundle.scriptPath,
     // Module names are paths relative to this root; the bundle lives in its own (temporary) directory.
@@ -41,28 +51,36 @@ export async function startLocalSigner(options: LocalSignerOptions): Promise<Loc
     compatibilityDate: bundle.config.compatibility_date,
     compatibilityFlags: bundle.config.compatibility_flags,
     bindings: { EDGECA_CONFIG: material.configText, ...material.secrets },
+    // A socket of workerd's own that serves the Worker itself, not Miniflare's entry worker: client
+    // `MF-*` headers cannot steer anything, and answers carry nothing Miniflare adds.
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   });
-  const upstream: EdgeUpstream = async (request, cf) => {
-    // The body is read whole first (the emulator caps it at 1 MiB): streamed, undici fails the whole
-    // exchange ("fetch failed") when the Worker answers 413 before reading all of a large body.
-    const body = request.body === null ? undefined : new Uint8Array(await request.arrayBuffer());
-    const answer = await mf.dispatchFetch(request.url, {
-      method: request.method,
-      headers: [...request.headers],
-      ...(body === undefined ? {} : { body }),
-      cf: cf as never,
-      redirect: "manual",
-    });
-    return new Response(answer.body as ReadableStream<Uint8Array> | null, { status: answer.status, headers: [...answer.headers] });
+}
+
+async function originOf(mf: Miniflare): Promise<EdgeOrigin> {
+  const url = await mf.unsafeGetDirectURL();
+  return { host: url.hostname, port: Number(url.port) };
+}
+
+/** Starts the Worker in workerd with the Worker config and secrets of `dir`, behind the edge emulator. */
+export async function startLocalSigner(options: LocalSignerOptions): Promise<LocalSigner> {
+  const material = await readLocalMaterial(options.dir);
+  const bundle = options.bundle ?? (await sharedWorkerBundle());
+  const instances = options.workerdInstances ?? 1;
+  if (!Number.isInteger(instances) || instances < 1 || instances > 16) throw new RangeError(`workerdInstances must be an integer from 1 to 16, got ${instances}`);
+  const runtimes = Array.from({ length: instances }, () => startWorkerd(bundle, material));
+  const disposeAll = async (): Promise<void> => {
+    await Promise.all(runtimes.map((mf) => mf.dispose()));
   };
   try {
-    await mf.ready;
+    const origins = await Promise.all(runtimes.map(originOf));
     const identity = await loadOrCreateEdgeIdentity(options.dir);
     const edge = await startEdgeEmulator({
       clientCaPem: material.clientCaPem,
-      upstream,
+      upstream: { origins, cfBlobHeader: WORKERD_CF_BLOB_HEADER },
       identity,
       ...(options.port === undefined ? {} : { port: options.port }),
+      ...(options.answerDelayMs === undefined ? {} : { answerDelayMs: options.answerDelayMs }),
     });
     const serverCaPath = edgeIdentityPaths(options.dir).caPath;
     return {
@@ -72,11 +90,11 @@ export async function startLocalSigner(options: LocalSignerOptions): Promise<Loc
       serverCaPath,
       async stop() {
         await edge.close();
-        await mf.dispose();
+        await disposeAll();
       },
     };
   } catch (error) {
-    await mf.dispose();
+    await disposeAll();
     throw error;
   }
 }

@@ -1,27 +1,38 @@
 /**
  * A local stand-in for Cloudflare's edge in front of the signer Worker: TLS on 127.0.0.1 with client
- * certificates requested but not required at the handshake, the verdict handed to the upstream as
+ * certificates requested but not required at the handshake, the verdict handed to the Worker as
  * `cf.tlsClientAuth` (DESIGN.md "Authentication of the shim"). The Worker, not the emulator, decides
  * what a missing or failed certificate means — exactly as on Cloudflare, where the edge only reports.
+ *
+ * Requests go on as plain HTTP/1.1 to workerd's own socket(s), with the `cf` object in workerd's cf-blob
+ * header (see upstream-pool.ts). The edge reads each body first (≤ `maxBodyBytes`), so the Worker always
+ * gets a Content-Length and a body over either limit is a 413, never a broken upload.
  */
 import { once } from "node:events";
 import { createServer, type ServerOptions } from "node:https";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { TLSSocket } from "node:tls";
+import { edgeProblem, type EdgeAnswer } from "./edge-problem.ts";
+import { requestHeadersToForward, responseHeadersToReturn } from "./forwarded-headers.ts";
+import { readRequestBody } from "./request-body.ts";
+import { parseRequestTarget } from "./request-target.ts";
 import { createServerCertificate, type ServerCertificate } from "./server-certificate.ts";
 import { describeClientCertificate, type TlsClientAuth } from "./tls-client-auth.ts";
+import { UpstreamPool, type EdgeOrigin, type UpstreamAnswer } from "./upstream-pool.ts";
 
 /** The `cf` object the emulator hands the upstream (only the part the signer reads). */
 export interface EdgeRequestCf {
   readonly tlsClientAuth: TlsClientAuth;
 }
 
-/** Where the emulator forwards each request: the Worker (e.g. Miniflare's `dispatchFetch`) or a stand-in. */
-export type EdgeUpstream = (request: Request, cf: EdgeRequestCf) => Promise<Response>;
+/** Where the emulator forwards: plain-HTTP origins (workerd sockets) that read `cf` from `cfBlobHeader`. */
+export interface EdgeUpstream {
+  /** One or more; each request goes to the one with the fewest requests in flight. */
+  readonly origins: readonly EdgeOrigin[];
+  /** The header workerd's socket reads `request.cf` from (Miniflare's direct sockets: `MF-CF-Blob`). */
+  readonly cfBlobHeader: string;
+}
 
 export interface EdgeEmulatorOptions {
   /** PEM of the CA(s) client certificates must chain to (Cloudflare's per-zone client CA). */
@@ -33,6 +44,8 @@ export interface EdgeEmulatorOptions {
   readonly maxBodyBytes?: number;
   /** The serving identity to use (e.g. kept across restarts); absent: a fresh one. */
   readonly identity?: ServerCertificate;
+  /** Added before every answer is sent (default 0): production's round trip to Cloudflare, emulated. */
+  readonly answerDelayMs?: number;
 }
 
 export interface EdgeEmulator {
@@ -47,100 +60,87 @@ export interface EdgeEmulator {
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
-/** Headers that describe one HTTP/1.1 hop and must not be forwarded (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
+/** Methods Cloudflare passes to a Worker; anything else (TRACE, CONNECT, extension methods) is the edge's 405. */
+const FORWARDED_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]);
+const ALLOW = [...FORWARDED_METHODS].join(", ");
+const WITHOUT_BODY = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
 
-class BodyTooLargeError extends Error {
-  override readonly name = "BodyTooLargeError";
-}
+/** `cf` as JSON, once per TLS connection: the verdict belongs to the handshake, not to each request. */
+const cfBlobs = new WeakMap<TLSSocket, string>();
 
-/** Node's request body as a web stream that errors once more than `limit` bytes have arrived. */
-function cappedBody(req: IncomingMessage, limit: number): ReadableStream<Uint8Array> {
-  let seen = 0;
-  const counter = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      seen += chunk.byteLength;
-      if (seen > limit) controller.error(new BodyTooLargeError(`request body over ${limit} bytes`));
-      else controller.enqueue(chunk);
-    },
-  });
-  return (Readable.toWeb(req) as ReadableStream<Uint8Array>).pipeThrough(counter);
-}
-
-function forwardedHeaders(req: IncomingMessage): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name)) continue;
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+function cfBlobFor(socket: TLSSocket): string {
+  let blob = cfBlobs.get(socket);
+  if (blob === undefined) {
+    const cf: EdgeRequestCf = { tlsClientAuth: describeClientCertificate(socket) };
+    blob = JSON.stringify(cf);
+    cfBlobs.set(socket, blob);
   }
-  // What Cloudflare adds on the way to a Worker.
-  headers.set("cf-connecting-ip", req.socket.remoteAddress ?? "127.0.0.1");
-  headers.set("x-forwarded-proto", "https");
-  return headers;
+  return blob;
 }
 
-function plain(res: ServerResponse, status: number, text: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
-  res.end(`${text}\n`);
+function fromUpstream(method: string, answer: UpstreamAnswer): EdgeAnswer {
+  const headers = responseHeadersToReturn(answer.rawHeaders);
+  // A HEAD answer has no body but keeps the length the GET would have.
+  const declared = method === "HEAD" ? answer.rawHeaders.findIndex((h, i) => i % 2 === 0 && h.toLowerCase() === "content-length") : -1;
+  headers.push("content-length", declared >= 0 ? (answer.rawHeaders[declared + 1] ?? "0") : String(answer.body.length));
+  return { status: answer.status, headers, body: answer.body };
 }
 
-async function relay(req: IncomingMessage, res: ServerResponse, origin: string, options: EdgeEmulatorOptions): Promise<void> {
-  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const declared = Number(req.headers["content-length"] ?? "0");
-  if (declared > limit) {
-    plain(res, 413, `edge emulator: request body over ${limit} bytes`);
-    req.resume();
-    return;
-  }
+interface Context {
+  readonly options: EdgeEmulatorOptions;
+  readonly pool: UpstreamPool;
+  readonly limit: number;
+  authority: string;
+}
+
+/** Decides the answer for one request: the edge's own refusal, or the Worker's answer. */
+async function answerFor(req: IncomingMessage, ctx: Context): Promise<EdgeAnswer> {
+  const method = req.method ?? "";
+  if (!FORWARDED_METHODS.has(method)) return edgeProblem(405, "method_not_allowed", `method ${method.slice(0, 40)} is not forwarded`, ["allow", ALLOW]);
+  const target = parseRequestTarget(req.url);
+  if (!target.ok) return edgeProblem(400, "invalid_request", target.reason);
+  const tooLarge = (): EdgeAnswer => edgeProblem(413, "payload_too_large", `request body over ${ctx.limit} bytes`, ["connection", "close"]);
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > ctx.limit) return tooLarge();
   if (!(req.socket instanceof TLSSocket)) throw new Error("request did not arrive over TLS");
-  const cf: EdgeRequestCf = { tlsClientAuth: describeClientCertificate(req.socket) };
-  const method = req.method ?? "GET";
-  const hasBody = method !== "GET" && method !== "HEAD";
-  const request = new Request(new URL(req.url ?? "/", origin), {
-    method,
-    headers: forwardedHeaders(req),
-    ...(hasBody ? { body: cappedBody(req, limit), duplex: "half" } : {}),
+  const hasBody = declared !== undefined || req.headers["transfer-encoding"] !== undefined || !WITHOUT_BODY.has(method);
+  const body = hasBody ? await readRequestBody(req, ctx.limit) : ({ kind: "complete", chunks: [], bytes: 0 } as const);
+  if (body.kind === "too-large") return tooLarge();
+  if (body.kind === "aborted") return edgeProblem(400, "invalid_request", "the request body broke off");
+  const headers = requestHeadersToForward(req.rawHeaders, {
+    host: ctx.authority,
+    clientIp: req.socket.remoteAddress ?? "127.0.0.1",
+    cfBlobHeader: ctx.options.upstream.cfBlobHeader,
+    cfBlob: cfBlobFor(req.socket),
+    ...(hasBody ? { contentLength: body.bytes } : {}),
   });
-  let response: Response;
   try {
-    response = await options.upstream(request, cf);
+    return fromUpstream(method, await ctx.pool.send({ method, path: target.path, headers, body: body.chunks }));
   } catch (error) {
-    if (error instanceof BodyTooLargeError || (error instanceof Error && error.cause instanceof BodyTooLargeError)) {
-      plain(res, 413, `edge emulator: request body over ${limit} bytes`);
-    } else {
-      plain(res, 502, `edge emulator: the upstream failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    return;
+    return edgeProblem(502, "unavailable", `the upstream failed: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const headers: Record<string, string | string[]> = {};
-  response.headers.forEach((value, name) => {
-    if (!HOP_BY_HOP.has(name) && name !== "set-cookie") headers[name] = value;
-  });
-  const cookies = response.headers.getSetCookie();
-  if (cookies.length > 0) headers["set-cookie"] = cookies;
-  res.writeHead(response.status, headers);
-  if (response.body === null) {
-    res.end();
-    return;
-  }
-  await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), res);
+}
+
+/** An answer as bytes on the wire, for a connection Node's HTTP server has given up on. */
+function rawAnswer(answer: EdgeAnswer): Buffer {
+  const lines = [`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ""}`];
+  for (let i = 0; i + 1 < answer.headers.length; i += 2) lines.push(`${answer.headers[i] ?? ""}: ${answer.headers[i + 1] ?? ""}`);
+  return Buffer.concat([Buffer.from(`${lines.join("\r\n")}\r\n\r\n`), answer.body]);
+}
+
+function send(res: ServerResponse, answer: EdgeAnswer, delayMs: number): void {
+  const write = (): void => {
+    if (res.destroyed) return;
+    res.writeHead(answer.status, [...answer.headers]);
+    res.end(answer.body);
+  };
+  if (delayMs > 0) setTimeout(write, delayMs);
+  else write();
 }
 
 /**
- * Starts the emulator on 127.0.0.1. Every request reaches `upstream` with `cf.tlsClientAuth` describing
- * the client certificate (or its absence); the answer is streamed back unchanged.
+ * Starts the emulator on 127.0.0.1. Every request reaches the upstream with `cf.tlsClientAuth` describing
+ * the client certificate (or its absence); the answer comes back with its status, headers and body.
  */
 export async function startEdgeEmulator(options: EdgeEmulatorOptions): Promise<EdgeEmulator> {
   const identity = options.identity ?? (await createServerCertificate());
@@ -154,23 +154,37 @@ export async function startEdgeEmulator(options: EdgeEmulatorOptions): Promise<E
     rejectUnauthorized: false,
     minVersion: "TLSv1.2",
   };
-  let origin = "";
+  const ctx: Context = { options, pool: new UpstreamPool(options.upstream.origins), limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, authority: "" };
+  const delayMs = options.answerDelayMs ?? 0;
   const server = createServer(tls, (req, res) => {
-    relay(req, res, origin, options).catch((error: unknown) => {
-      plain(res, 502, `edge emulator: ${error instanceof Error ? error.message : String(error)}`);
-    });
+    answerFor(req, ctx).then(
+      (answer) => {
+        send(res, answer, delayMs);
+      },
+      (error: unknown) => {
+        send(res, edgeProblem(502, "unavailable", error instanceof Error ? error.message : String(error)), delayMs);
+      },
+    );
+  });
+  // Requests Node's parser refuses (a malformed request line, oversized headers) get the edge's problem
+  // too, instead of Node's bare text answer.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return;
+    const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+    socket.end(rawAnswer(edgeProblem(tooLarge ? 431 : 400, "invalid_request", tooLarge ? "request headers too large" : `malformed request (${error.code ?? error.message})`, ["connection", "close"])));
   });
   server.listen(options.port ?? 0, "127.0.0.1");
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
-  origin = `https://127.0.0.1:${port}`;
+  ctx.authority = `127.0.0.1:${port}`;
   return {
-    url: origin,
+    url: `https://${ctx.authority}`,
     port,
     serverCaPem: identity.caPem,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => { resolve(); }));
       server.closeAllConnections();
+      ctx.pool.close();
       await closed;
     },
   };

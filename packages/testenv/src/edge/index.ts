@@ -1,5 +1,6 @@
 export { startEdgeEmulator } from "./edge-emulator.ts";
 export type { EdgeEmulator, EdgeEmulatorOptions, EdgeRequestCf, EdgeUpstream } from "./edge-emulator.ts";
+export type { EdgeOrigin } from "./upstream-pool.ts";
 export { NO_CLIENT_CERTIFICATE, tlsClientAuthFor } from "./tls-client-auth.ts";
 export type { PresentedCertificate, TlsClientAuth } from "./tls-client-auth.ts";
 export { createTestCa, issueClientCertificate } from "./test-pki.ts";
