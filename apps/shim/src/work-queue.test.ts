@@ -1,26 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Clock } from "./clock.ts";
+import { ManualClock } from "./testing/manual-clock.ts";
 import { WorkQueue } from "./work-queue.ts";
-
-/** A clock the test advances by hand, so backoff delays are observed without sleeping. */
-class ManualClock implements Clock {
-  #now = 0;
-  #timers: { at: number; fn: () => void; live: boolean }[] = [];
-  now(): number {
-    return this.#now;
-  }
-  setTimer(fn: () => void, ms: number): () => void {
-    const timer = { at: this.#now + ms, fn, live: true };
-    this.#timers.push(timer);
-    return () => { timer.live = false; };
-  }
-  advance(ms: number): void {
-    this.#now += ms;
-    const due = this.#timers.filter((t) => t.live && t.at <= this.#now).sort((a, b) => a.at - b.at);
-    this.#timers = this.#timers.filter((t) => t.live && t.at > this.#now);
-    for (const t of due) t.fn();
-  }
-}
 
 describe("WorkQueue", () => {
   it("hands out a key once however often it is added", async () => {
