@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.ts";
 
@@ -60,6 +61,12 @@ describe("loadConfig", () => {
 
   it("refuses lease timings client-go would refuse", () => {
     expect(() => loadConfig({ ...minimal, EDGECA_LEASE_DURATION_SECONDS: "5", EDGECA_RENEW_DEADLINE_SECONDS: "10" })).toThrow(/EDGECA_LEASE_DURATION_SECONDS/);
+  });
+
+  it("takes the Lease identity from POD_NAME, else the host name, so two replicas never share one", () => {
+    expect(loadConfig({ ...minimal, POD_NAME: "edgeca-shim-abc" }).leaderElection?.identity).toBe("edgeca-shim-abc");
+    expect(loadConfig(minimal).leaderElection?.identity).toBe(hostname());
+    expect(loadConfig(minimal, "replica-2").leaderElection?.identity).toBe("replica-2");
   });
 
   it("treats empty values as unset", () => {

@@ -2,6 +2,7 @@
  * The shim's configuration, read from the environment (the Deployment in infra/k8s sets it) and validated
  * at start-up: a bad value stops the process with a message naming the variable, not a crash later.
  */
+import { hostname as osHostname } from "node:os";
 import { z } from "zod";
 import { SignerName } from "@edgeca/shared";
 
@@ -90,8 +91,12 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
-/** Parses `env` (normally `process.env`) into a ShimConfig or throws a ConfigError naming each bad variable. */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>, hostname = "shim"): ShimConfig {
+/**
+ * Parses `env` (normally `process.env`) into a ShimConfig or throws a ConfigError naming each bad variable.
+ * Without POD_NAME the Lease identity is the machine's host name (a pod's is its name), never a constant
+ * two replicas would share.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, hostname = osHostname()): ShimConfig {
   // Empty strings count as unset, as they do in a Deployment with `value: ""`.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = ShimEnv.safeParse(present);
