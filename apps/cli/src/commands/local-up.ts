@@ -1,9 +1,7 @@
 import { resolve } from "node:path";
 import { parseFlags, UsageError, type Command } from "../command.ts";
-import { watchParent } from "../parent-watch.ts";
-import { localParts, startLocalStack } from "../local/index.ts";
-import type { LocalStack, PartStarter } from "../local/index.ts";
-import { BinaryBuildError, ControlPlaneError } from "@edgeca/testenv";
+import { localParts, runLocalUp } from "../local/index.ts";
+import type { PartStarter } from "../local/index.ts";
 
 const help = `usage: edgeca local up --state-dir DIR [--no-signer] [--no-shim] [--signer-name NAME]
                        [--trust-domain DOMAIN] [--allowed-requestor USER]...
@@ -25,7 +23,11 @@ flags:
   --trust-domain DOMAIN      default cluster.local
   --allowed-requestor USER   may be repeated; default system:serviceaccount:istio-system:istiod
 
-exit status: 0 stopped by a signal, 1 the stack failed to start (the message quotes the logs), 2 usage error
+Nothing restarts a part that dies (etcd, kube-apiserver, the shim): local up then says which one died and
+how, quotes the end of its log, stops the rest and exits 3.
+
+exit status: 0 stopped by a signal (or the parent exiting), 1 the stack failed to start (the message quotes
+the logs), 2 usage error, 3 a part died while the stack ran (the message names it and quotes its log)
 
 example:
   edgeca local up --state-dir .edgeca/local --no-shim
@@ -64,61 +66,6 @@ export const localUpCommand: Command = {
       parts.push(localParts.shim);
     }
 
-    const log = (line: string): void => {
-      process.stderr.write(`edgeca local up: ${line}\n`);
-    };
-    // Listen before starting, so a signal during start-up still stops what has started.
-    let signalled: NodeJS.Signals | undefined;
-    let wake: () => void = () => undefined;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signalled = signal;
-      wake();
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-    const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
-    try {
-      let stack: LocalStack;
-      try {
-        stack = await startLocalStack({ stateDir: resolve(stateDir), signerName, trustDomain, allowedRequestors, parts, log });
-      } catch (error) {
-        // The build or start-up failure already says which step failed and quotes the logs.
-        if (error instanceof BinaryBuildError || error instanceof ControlPlaneError) {
-          log(`failed: ${error.message}`);
-          return 1;
-        }
-        throw error;
-      }
-      // Miniflare (the signer part) adds SIGINT/SIGTERM listeners that call process.exit at once, which
-      // would skip the orderly stop below. This command owns the process: it takes those signals back;
-      // Miniflare's "exit" hook stays as the safety net for workerd.
-      for (const name of ["SIGINT", "SIGTERM"] as const) {
-        for (const listener of process.listeners(name)) if (!before[name].includes(listener)) process.off(name, listener);
-      }
-      try {
-        if (signalled === undefined) {
-          log(`kubeconfig: ${stack.kubeconfigPath}`);
-          process.stdout.write("ready\n");
-          // Nothing else holds the event loop open (the control plane's processes are unref'd), and a
-          // pending promise does not: the parent watch's timer keeps the process alive until stopped.
-          const unwatch = watchParent(() => {
-            log("the parent process exited (npm does not forward SIGTERM)");
-            onSignal("SIGHUP");
-          });
-          await new Promise<void>((done) => {
-            wake = done;
-          });
-          unwatch();
-        }
-        log(`${signalled ?? "signal"} received, stopping`);
-      } finally {
-        await stack.stop();
-      }
-      log("stopped");
-      return 0;
-    } finally {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    }
+    return await runLocalUp({ stateDir: resolve(stateDir), signerName, trustDomain, allowedRequestors, parts });
   },
 };

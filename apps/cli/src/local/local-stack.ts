@@ -6,10 +6,13 @@ import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { startControlPlane } from "@edgeca/testenv";
 import type { ControlPlane } from "@edgeca/testenv";
+import type { PartExit } from "./part-exit.ts";
 
 /** A started part of the stack (signer, shim) that can be stopped. */
 export interface StackPart {
   readonly name: string;
+  /** Resolves if the part ends on its own, before stop(); stays pending otherwise. */
+  readonly died: Promise<PartExit>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +46,11 @@ export interface LocalStack {
   /** `<stateDir>/kubeconfig`: the admin kubeconfig. */
   readonly kubeconfigPath: string;
   readonly parts: readonly StackPart[];
+  /**
+   * Resolves with the first process (etcd, kube-apiserver) or part that ended on its own while the stack
+   * was not being stopped; stays pending otherwise. Nothing restarts it: the caller reports and stops.
+   */
+  readonly failed: Promise<PartExit>;
   /** Stops the parts in reverse order, then the control plane. Idempotent. */
   stop(): Promise<void>;
 }
@@ -57,6 +65,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const kubeconfigPath = join(options.stateDir, "kubeconfig");
   const parts: StackPart[] = [];
   let stopping: Promise<void> | undefined;
+  let reportDeath: (exit: PartExit) => void = () => undefined;
+  const failed = new Promise<PartExit>((resolve) => {
+    reportDeath = (exit) => {
+      if (stopping === undefined) resolve(exit);
+    };
+  });
+  const watch = (died: Promise<PartExit>): void => {
+    void died.then(reportDeath);
+  };
+  watch(controlPlane.died);
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
       for (const part of [...parts].reverse()) {
@@ -80,10 +98,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       allowedRequestors: options.allowedRequestors,
       log: options.log,
     };
-    for (const start of options.parts) parts.push(await start(context));
+    for (const start of options.parts) {
+      const part = await start(context);
+      parts.push(part);
+      watch(part.died);
+    }
   } catch (error) {
     await stop();
     throw error;
   }
-  return { controlPlane, kubeconfigPath, parts, stop };
+  return { controlPlane, kubeconfigPath, parts, failed, stop };
 }

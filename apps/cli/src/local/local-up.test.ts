@@ -1,17 +1,13 @@
-import { execFileSync, spawn } from "node:child_process";
-import type { ChildProcessByStdio } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { ensureBinaries, processesMentioning, runKubectl } from "@edgeca/testenv";
 import type { KubectlResult } from "@edgeca/testenv";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { localUp } from "./local-up-child.ts";
 
-const root = fileURLToPath(new URL("../../../../", import.meta.url));
-const main = join(root, "apps/cli/src/main.ts");
 let scratch = "";
 /** Each of these starts a real stack; on a busy 2-core machine that can take a minute or more. */
 const STACK_TEST_MS = 240_000;
@@ -25,45 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
-
-interface Running {
-  readonly child: ChildProcessByStdio<null, Readable, Readable>;
-  readonly exited: Promise<number | null>;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `edgeca local up ARGS` as the user would (this Node, the tsx loader); resolves at "ready" or exit. */
-async function localUp(args: readonly string[]): Promise<{ run: Running; ready: boolean; ms: number }> {
-  const started = Date.now();
-  const child = spawn(process.execPath, ["--import", "tsx", main, "local", "up", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  const run: Running = {
-    child,
-    exited: new Promise((resolve) => child.on("exit", (code) => {
-      resolve(code);
-    })),
-    stdout: "",
-    stderr: "",
-  };
-  child.stderr.setEncoding("utf8").on("data", (c: string) => (run.stderr += c));
-  const ready = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => {
-      resolve(false);
-    }, 150_000);
-    child.stdout.setEncoding("utf8").on("data", (c: string) => {
-      run.stdout += c;
-      if (run.stdout.split("\n").includes("ready")) {
-        clearTimeout(timer);
-        resolve(true);
-      }
-    });
-    void run.exited.then(() => {
-      clearTimeout(timer);
-      resolve(false);
-    });
-  });
-  return { run, ready, ms: Date.now() - started };
-}
 
 /** GET over mTLS with a bearer token, trusting `caPem`. */
 async function mtlsGet(url: string, tls: { ca: string; cert: string; key: string }, token: string): Promise<{ status: number; body: string }> {

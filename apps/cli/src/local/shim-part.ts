@@ -13,6 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@edgeca/testenv";
 import type { StackContext, StackPart } from "./local-stack.ts";
+import type { PartExit } from "./part-exit.ts";
 
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 const SHIM_NAMESPACE = "edgeca-system";
@@ -66,46 +67,64 @@ export async function startShimPart(context: StackContext): Promise<StackPart> {
     POD_NAMESPACE: SHIM_NAMESPACE,
     KUBECONFIG: kube.kubeconfigPath,
   };
-  const logFile = createWriteStream(join(stateDir, "shim.log"), { flags: "a" });
+  const shimLog = join(stateDir, "shim.log");
+  const logFile = createWriteStream(shimLog, { flags: "a" });
   // apps/shim/src/main.ts with this Node and the tsx loader (the workspace packages export TypeScript).
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "apps/shim/src/main.ts")], {
     cwd: repoRoot,
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout?.pipe(logFile);
-  child.stderr?.pipe(logFile);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => { resolve(code); }));
+  // Two sources into one file: neither may end it (the first to end would cut the other off); stop() does.
+  child.stdout?.pipe(logFile, { end: false });
+  child.stderr?.pipe(logFile, { end: false });
+  let stopping = false;
+  // "close" comes once the shim's output has all been read; the empty write's callback, once it is in
+  // the file, so a report quoting the end of shim.log quotes its last words.
+  const exited = new Promise<PartExit>((resolve) =>
+    child.once("close", (code: number | null, signal: NodeJS.Signals | null) => {
+      logFile.write("", () => {
+        resolve({ name: "shim", code, signal, logFile: shimLog });
+      });
+    }),
+  );
+  // Only an exit nobody asked for is a death; the one stop() causes is not.
+  const died = new Promise<PartExit>((resolve) => {
+    void exited.then((exit) => {
+      if (!stopping) resolve(exit);
+    });
+  });
 
   const stop = async (): Promise<void> => {
+    stopping = true;
     clearInterval(remint);
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
       // Unref'd: once the shim has exited, this grace timer must not hold `local up` open for 15 s more.
       const done = await Promise.race([exited.then(() => true), sleep(15_000, undefined, { ref: false }).then(() => false)]);
       if (!done) child.kill("SIGKILL");
-      await exited;
     }
+    await exited;
     logFile.end();
   };
 
-  log(`starting the shim (logs: ${join(stateDir, "shim.log")})`);
+  log(`starting the shim (pid ${String(child.pid)}, logs: ${shimLog})`);
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null) {
       await stop();
-      throw new Error(`the shim exited with status ${child.exitCode} during start-up; see ${join(stateDir, "shim.log")}`);
+      throw new Error(`the shim exited with status ${child.exitCode} during start-up; see ${shimLog}`);
     }
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
     if (ready) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`the shim was not ready within ${READY_TIMEOUT_MS / 1000} s; see ${join(stateDir, "shim.log")}`);
+      throw new Error(`the shim was not ready within ${READY_TIMEOUT_MS / 1000} s; see ${shimLog}`);
     }
     await sleep(250);
   }
   log(`shim ready (metrics: http://127.0.0.1:${port}/metrics)`);
-  return { name: "shim", stop };
+  return { name: "shim", died, stop };
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { createMaterial, writeMaterial } from "../init/index.ts";
 import { startLocalSigner } from "../signer/index.ts";
 import type { StackContext, StackPart } from "./local-stack.ts";
+import { NEVER_DIES } from "./part-exit.ts";
 import { LOCAL_TOKEN_AUDIENCE } from "./shim-part.ts";
 
 /** Creates fresh material and starts the local signer; resolves once it serves. */
@@ -39,6 +40,8 @@ export async function startSignerPart(context: StackContext): Promise<StackPart>
   log(`signer ready at ${signer.url} (root: ${join(stateDir, "root-cert.pem")})`);
   return {
     name: "signer",
+    // Miniflare restarts a workerd that crashes (its onWorkerdCrashRestart): not a death of the part.
+    died: NEVER_DIES,
     stop: () => signer.stop(),
   };
 }

@@ -12,6 +12,7 @@ import { KubeApiClient } from "./kube-api-client.ts";
 import { renderKubeconfig } from "./kubeconfig.ts";
 import { createClusterPki } from "./pki.ts";
 import { ProcessGroup, startWatchdog } from "./process-group.ts";
+import type { ProcessExit } from "./process-group.ts";
 
 /** Options for {@link startControlPlane}; every field has a default. */
 export interface StartControlPlaneOptions {
@@ -32,6 +33,11 @@ export interface StartControlPlaneOptions {
 /** A running etcd + kube-apiserver pair. */
 export class ControlPlane extends ControlPlaneClient {
   private stopping: Promise<void> | undefined;
+  /**
+   * Resolves when etcd or kube-apiserver exits before stop() was called (nothing restarts them), with
+   * the first one's code or signal and log; stays pending otherwise.
+   */
+  readonly died: Promise<ProcessExit>;
 
   /** @internal use {@link startControlPlane} */
   constructor(
@@ -41,6 +47,13 @@ export class ControlPlane extends ControlPlaneClient {
     private readonly keepDataDir: boolean,
   ) {
     super(info);
+    this.died = new Promise((resolve) => {
+      for (const group of groups) {
+        void group.ended.then((exit) => {
+          if (this.stopping === undefined) resolve(exit);
+        });
+      }
+    });
   }
 
   /** Process ids (= process group ids) of etcd and kube-apiserver. */

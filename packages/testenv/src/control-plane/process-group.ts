@@ -2,26 +2,40 @@ import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 
+/** How a process ended: its exit code, or the signal that ended it. */
+export interface ProcessExit {
+  readonly name: string;
+  /** null when a signal ended it. */
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** Where its stdout and stderr went. */
+  readonly logFile: string;
+}
+
 /**
  * A child process started as the leader of its own process group (detached), with stdout and stderr
  * appended to a log file. Stopping it signals the whole group, so nothing it forked is left behind.
  */
 export class ProcessGroup {
   readonly exited: Promise<number | null>;
+  /** Resolves once the leader has exited, with its code or signal. */
+  readonly ended: Promise<ProcessExit>;
   private exitCode: number | null | undefined = undefined;
 
   private constructor(
     readonly name: string,
     private readonly child: ChildProcess,
     readonly pid: number,
+    readonly logFile: string,
   ) {
-    this.exited = new Promise((resolve) => {
+    this.ended = new Promise((resolve) => {
       child.on("exit", (code, signal) => {
         this.exitCode = code ?? (signal === null ? null : -1);
         live.delete(this);
-        resolve(this.exitCode);
+        resolve({ name, code, signal, logFile });
       });
     });
+    this.exited = this.ended.then(() => this.exitCode ?? null);
     live.add(this);
     installExitHook();
   }
@@ -34,7 +48,7 @@ export class ProcessGroup {
       if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
       // The runner must not wait for the control plane: stop() or the exit hook end it.
       child.unref();
-      return new ProcessGroup(name, child, child.pid);
+      return new ProcessGroup(name, child, child.pid, logFile);
     } finally {
       closeSync(fd);
     }
@@ -47,6 +61,10 @@ export class ProcessGroup {
 
   /** SIGTERM to the group, SIGKILL after `graceMs`; resolves once the leader has exited. */
   async stop(graceMs = 5000): Promise<void> {
+    // The child is unref'd (see start): were it left so, a leader that needs the SIGKILL would let the
+    // event loop empty between the kill and its exit event, and a caller awaiting stop() at top level
+    // would die with "unsettled top-level await" (exit 13). Waiting for it is now the point.
+    this.child.ref();
     signalGroup(this.pid, "SIGTERM");
     const timer = setTimeout(() => {
       signalGroup(this.pid, "SIGKILL");
