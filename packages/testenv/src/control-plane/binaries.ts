@@ -6,6 +6,8 @@ import { BinaryBuildError } from "./errors.ts";
 export interface Binaries {
   readonly etcd: string;
   readonly kubeApiserver: string;
+  /** Only when the script was asked for it (`EDGECA_WITH=kube-controller-manager` in `env`). */
+  readonly kubeControllerManager?: string;
 }
 
 const script = fileURLToPath(new URL("../../scripts/ensure-binaries.sh", import.meta.url));
@@ -51,5 +53,6 @@ export async function ensureBinaries(
   if (etcd === undefined || kubeApiserver === undefined) {
     throw new BinaryBuildError(`ensure-binaries.sh printed no binary paths: ${JSON.stringify(stdout)}`, "unknown");
   }
-  return { etcd, kubeApiserver };
+  const kubeControllerManager = /^KUBE_CONTROLLER_MANAGER=(.+)$/m.exec(stdout)?.[1];
+  return { etcd, kubeApiserver, ...(kubeControllerManager === undefined ? {} : { kubeControllerManager }) };
 }

@@ -15,3 +15,4 @@ export type { KubectlResult } from "./kubectl.ts";
 export { createClusterPki } from "./pki.ts";
 export type { ClusterPki, KeyPairPem } from "./pki.ts";
 export { processesMentioning } from "./processes-mentioning.ts";
+export { ControllerManager, ensureControllerManagerBinary, startControllerManager, type StartControllerManagerOptions } from "./controller-manager.ts";
