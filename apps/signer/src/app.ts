@@ -60,8 +60,9 @@ app.post("/v1/sign", async (c) => {
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch {
-    throw new InvalidRequestError("body is not valid JSON");
+  } catch (error) {
+    // V8's message says where parsing stopped ("Unexpected end of JSON input", "Unexpected token …").
+    throw new InvalidRequestError(`body is not valid JSON: ${error instanceof Error ? error.message.slice(0, 200) : "parse failed"}`);
   }
   const parsed = SignRequest.safeParse(json);
   if (!parsed.success) {

@@ -86,6 +86,7 @@ describe("ServiceAccount token (cluster dev requires one)", () => {
     ["a token with characters no JWT has", async () => `Bearer ${await token()} extra`, "the bearer token is not a JWT"],
     ["a tab instead of a space", async () => `Bearer\t${await token()}`, "must be separated by spaces"],
     ["a scheme that is not a word", async () => `${await token()} x`, "the authorization scheme is not Bearer"],
+    ["a token that is not three JWS segments", () => "Bearer abc.def", "token invalid (ERR_JWS_INVALID): Invalid Compact JWS"],
   ])("refuses %s with 401 naming what was wrong", async (_, header, message) => {
     const res = await asDev(await header());
     expect(res.status).toBe(401);

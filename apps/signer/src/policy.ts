@@ -85,7 +85,8 @@ function checkKey(csr: ParsedCsr): CsrKey {
 function checkNames(csr: ParsedCsr, policy: PolicyConfig): Pick<Approved, "profile" | "uris" | "dnsNames"> {
   const n = csr.names;
   if (n.email.length > 0 || n.ip.length > 0 || n.other > 0) {
-    throw new PolicyDeniedError("csr: only URI (workload) or DNS (control plane) subject alternative names are allowed; found email, IP or other names");
+    const found = [`${n.email.length} email`, `${n.ip.length} IP`, `${n.other} other`].filter((f) => !f.startsWith("0 ")).join(", ");
+    throw new PolicyDeniedError(`csr: only URI (workload) or DNS (control plane) subject alternative names are allowed; found ${found}`);
   }
   if (n.uri.length > 0) {
     if (n.uri.length !== 1 || n.dns.length > 0) throw new PolicyDeniedError("csr: a workload certificate carries exactly one URI SAN and no DNS SAN");

@@ -70,7 +70,7 @@ describe("POST /v1/sign: refusals", () => {
     ["foreign trust domain", "workloadWrongTrustDomain", /trust domain "evil.example"/],
     ["malformed workload ID", "workloadBadSpiffe", /workload SPIFFE ID/],
     ["two URI SANs", "twoUris", /exactly one URI SAN/],
-    ["an email SAN", "email", /email/],
+    ["an email SAN", "email", /allowed; found 1 email$/],
     ["no SAN", "noSan", /no subject alternative name/],
     ["a CA request", "caRequest", /CA certificate/],
     ["a DNS name outside the control-plane patterns", "controlPlaneOther", /evil.example.com/],
@@ -114,9 +114,10 @@ describe("POST /v1/sign: refusals", () => {
     expect(await problemCode(res)).toBe("invalid_request");
   });
 
-  it("refuses invalid JSON with 400", async () => {
+  it("refuses invalid JSON with 400 saying where parsing stopped", async () => {
     const res = await call("/v1/sign", { body: "{", headers: { "content-type": "application/json" }, cf: verdict(fx.fingerprints.plain) });
     expect(res.status).toBe(400);
+    expect((await res.json<{ detail: string }>()).detail).toMatch(/^body is not valid JSON: .*JSON/);
   });
 
   it("refuses a body that misses fields with 400 naming them", async () => {

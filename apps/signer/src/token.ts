@@ -18,7 +18,8 @@ function describe(error: unknown): string {
   if (error instanceof errors.JWSSignatureVerificationFailed) return "token signature does not verify";
   if (error instanceof errors.JWKSNoMatchingKey) return "token is not signed by a key of this cluster's JWKS";
   if (error instanceof errors.JOSEAlgNotAllowed) return "token algorithm not allowed";
-  if (error instanceof errors.JOSEError) return `token invalid (${error.code})`;
+  // jose's messages name the fault ("Invalid Compact JWS", "JWT Claims Set must be a top-level JSON object") without echoing the token.
+  if (error instanceof errors.JOSEError) return `token invalid (${error.code}): ${error.message.slice(0, 200)}`;
   return "token invalid";
 }
 
