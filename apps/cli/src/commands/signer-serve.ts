@@ -1,12 +1,15 @@
 import { parseFlags, UsageError, type Command } from "../command.ts";
 import { LocalMaterialError, startLocalSigner } from "../signer/index.ts";
 
-const help = `usage: edgeca signer serve --dir DIR [--port N]
+const help = `usage: edgeca signer serve --dir DIR [--port N] [--rtt-ms N] [--workerd N]
 
 Runs the real signer Worker in workerd (Miniflare) behind the local edge emulator on 127.0.0.1: a TLS
 server that asks for a client certificate without requiring it, verifies it against DIR/client-ca-cert.pem
 and hands the result to the Worker as cf.tlsClientAuth, exactly as Cloudflare does. /healthz answers
-without a certificate; /v1/* refuses with 401 unless the client presents DIR/client-cert.pem.
+without a certificate; /v1/* refuses with 401 unless the client presents DIR/client-cert.pem. The edge
+forwards plain HTTP/1.1 over pooled loopback connections to workerd's own socket; it answers 405, 400
+and 413 itself (problem+json) and never lets MF-* headers through. Also a self-hosted deployment mode:
+see the README's "Self-hosted signer".
 
 The Worker is bundled by wrangler (deploy --dry-run) from apps/signer; its bindings are EDGECA_CONFIG from
 DIR/worker/config.json and the secrets in DIR/worker/secrets.json. The edge's serving CA is written to
@@ -15,11 +18,20 @@ DIR/edge-ca-cert.pem. Stops cleanly on SIGINT/SIGTERM.
 flags:
   --dir DIR    the directory edgeca init --out wrote (required)
   --port N     port on 127.0.0.1 (default: a free one)
+  --rtt-ms N   delay every answer by N ms, to emulate the round trip to Cloudflare (default 0)
+  --workerd N  workerd processes the edge balances between (default 1)
 
 example:
   edgeca init --out .edgeca/local && edgeca signer serve --dir .edgeca/local --port 8443
   curl --cacert .edgeca/local/edge-ca-cert.pem --cert .edgeca/local/client-cert.pem \\
        --key .edgeca/local/client-key.pem https://127.0.0.1:8443/v1/bundle`;
+
+function parseCount(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${value}"`);
+  return n;
+}
 
 function parsePort(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -34,9 +46,11 @@ export const signerServeCommand: Command = {
   summary: "run the signer Worker locally (workerd) behind the mTLS edge emulator",
   help,
   async run(argv) {
-    const values = parseFlags(argv, { dir: { type: "string" }, port: { type: "string" } });
+    const values = parseFlags(argv, { dir: { type: "string" }, port: { type: "string" }, "rtt-ms": { type: "string" }, workerd: { type: "string" } });
     if (values.dir === undefined) throw new UsageError("--dir DIR is required (the directory edgeca init --out wrote)");
     const port = parsePort(values.port);
+    const answerDelayMs = parseCount("--rtt-ms", values["rtt-ms"], 0, 60_000);
+    const workerdInstances = parseCount("--workerd", values.workerd, 1, 16);
     // Listen for the stop signals before starting, so a signal during start-up (bundling, workerd) still
     // ends in a clean stop instead of Node's default exit that would leave workerd behind.
     let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
@@ -46,7 +60,12 @@ export const signerServeCommand: Command = {
     const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
     let signer;
     try {
-      signer = await startLocalSigner({ dir: values.dir, ...(port === undefined ? {} : { port }) });
+      signer = await startLocalSigner({
+        dir: values.dir,
+        ...(port === undefined ? {} : { port }),
+        ...(answerDelayMs === undefined ? {} : { answerDelayMs }),
+        ...(workerdInstances === undefined ? {} : { workerdInstances }),
+      });
     } catch (error) {
       if (error instanceof LocalMaterialError) throw new UsageError(error.message, { cause: error });
       if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError(`--port ${values.port ?? ""}: address in use`, { cause: error });
@@ -60,6 +79,7 @@ export const signerServeCommand: Command = {
     }
     console.log(`listening on ${signer.url}`);
     console.log(`edge CA (trust it to reach the signer): ${signer.serverCaPath}`);
+    if (answerDelayMs !== undefined && answerDelayMs > 0) console.log(`every answer delayed by ${answerDelayMs} ms (--rtt-ms)`);
     console.log(`${await stopSignal}: stopping`);
     await signer.stop();
     process.off("SIGINT", onSignal);
