@@ -1,6 +1,6 @@
 /**
  * Per-key exponential backoff, like client-go's ItemExponentialFailureRateLimiter: the n-th failure of a key
- * waits base·2ⁿ⁻¹, capped. istiod waits only 60 s for a certificate (FIELD-NOTES "istiod in RA mode"), so the
+ * waits base·2ⁿ⁻¹, capped. istiod waits only 60 s for a certificate (docs/facts.md "istiod in RA mode"), so the
  * defaults start at 200 ms and cap at 5 s: a signer that is back within a minute is reached within seconds.
  */
 export interface BackoffOptions {

@@ -1,7 +1,7 @@
 /**
  * Publishes the signer's trust bundle where relying parties read it:
  *   - a Secret (default istio-system/external-ca-cert, key root-cert.pem), which istiod in RA mode mounts
- *     and appends to every chain (FIELD-NOTES "istiod in RA mode");
+ *     and appends to every chain (docs/facts.md "istiod in RA mode");
  *   - a ClusterTrustBundle per signer name (certificates.k8s.io/v1beta1, where served), named
  *     `<signer name with / replaced by :>:<suffix>` as the API requires for signer-linked bundles (KEP-3257).
  * Each target is compared with what the cluster holds and written only when it differs.

@@ -1,7 +1,7 @@
 /**
  * Writes to a CSR's `/status` subresource (certificates.k8s.io/v1): the certificate, or a Failed condition.
  * Conflicts (409) re-read the object and re-check it; NotFound (404) means the requester deleted the CSR
- * (istiod does after 60 s, FIELD-NOTES) and is not an error.
+ * (istiod does after 60 s, docs/facts.md "istiod in RA mode") and is not an error.
  */
 /* eslint-disable @typescript-eslint/no-misused-spread -- @kubernetes/client-node models are data-only classes (a static attribute map, no instance methods); the API serialises object literals and spread copies identically. */
 import type { CertificatesV1Api, V1CertificateSigningRequest, V1CertificateSigningRequestCondition } from "@kubernetes/client-node";

@@ -1,5 +1,5 @@
 /**
- * The HTTPS client for the signer (DESIGN.md "HTTP API", "Authentication of the shim"): mTLS with the
+ * The HTTPS client for the signer (docs/signer-api.md, "Authentication"): mTLS with the
  * shim's client certificate, plus the projected ServiceAccount token as the bearer token. Files are re-read
  * when they change on disk, so kubelet's token rotation and a renewed client certificate need no restart.
  * Every answer is parsed with the wire schemas of @edgeca/shared; nothing is cast.

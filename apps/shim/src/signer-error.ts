@@ -1,5 +1,5 @@
 /**
- * Every way a call to the signer can fail, classified once (DESIGN.md "HTTP API", the table's last column):
+ * Every way a call to the signer can fail, classified once (docs/signer-api.md "Problems", the table's last column):
  * `terminal` failures mark the CSR Failed; everything else is retried with backoff.
  */
 import { TERMINAL_PROBLEM_CODES, type Problem } from "@edgeca/shared";

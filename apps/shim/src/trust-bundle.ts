@@ -1,7 +1,7 @@
 /**
  * The signer's current trust bundle (`GET /v1/bundle`), kept fresh: every replica verifies answers against
- * it, the leader publishes it. During a rotation the bundle holds old and new roots (DESIGN.md "Keys and
- * configuration"), so a chain that does not lead to a known root triggers one refresh before it is refused.
+ * it, the leader publishes it. During a rotation the bundle holds old and new roots (docs/configuration.md "Rotation"),
+ * so a chain that does not lead to a known root triggers one refresh before it is refused.
  */
 import type { Bundle } from "@edgeca/shared";
 import type { SignerClient } from "./signer-client.ts";

@@ -1,10 +1,10 @@
 /**
- * Checks a signer's answer before anything is written to the cluster (DESIGN.md "The shim": verify the
+ * Checks a signer's answer before anything is written to the cluster (docs/shim.md "Verification of answers": verify the
  * answer). A certificate is accepted only if
  *   1. the chain is nothing but CERTIFICATE blocks, leaf first (strict RFC 7468 framing, @edgeca/shared);
  *   2. the leaf's public key is the CSR's (otherwise the workload could not use it);
  *   3. each certificate is issued and signed by the next, and the last by a root of the current bundle,
- *      which itself is not in the chain (istiod appends the root, FIELD-NOTES);
+ *      which itself is not in the chain (istiod appends the root, docs/facts.md "istiod in RA mode");
  *   4. the leaf's SANs are exactly the SANs the CSR asked for, and the leaf is not a CA (RFC 5280 §4.2.1.9);
  *   5. the leaf is valid now.
  * Framing and fields are read with the same strict DER readers the signer uses; signatures are checked with

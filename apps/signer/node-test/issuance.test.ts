@@ -60,7 +60,7 @@ describe("issued workload certificate, as node:crypto sees it", () => {
 });
 
 describe("issued certificate, as openssl sees it", () => {
-  it("has the profile of DESIGN.md, field by field", async () => {
+  it("has the profile of docs/certificate-profile.md, field by field", async () => {
     const { leaf, intermediates } = split((await issue(fx.csrs.workloadP256)).certificateChain);
     writeFileSync(join(dir, "leaf.pem"), leaf);
     const text = openssl(["x509", "-in", join(dir, "leaf.pem"), "-noout", "-text"]);

@@ -1,5 +1,5 @@
 /**
- * The signer's HTTP API (DESIGN.md "HTTP API (v1)") as a Hono app. Order of checks on `/v1/*`:
+ * The signer's HTTP API (docs/signer-api.md) as a Hono app. Order of checks on `/v1/*`:
  * configuration loaded (503) → client certificate and token (401) → media type (415) → body size (413)
  * → JSON and schema (400) → signer name (403) → policy (422/400) → issue.
  */

@@ -3,11 +3,11 @@
  * first and written into one array: the pieces every leaf of an issuer repeats were encoded once
  * (signature algorithm and issuer Name, AuthorityKeyIdentifier, BasicConstraints, KeyUsage and EKU for
  * each usage set), the rest (serial, validity, SubjectPublicKeyInfo, SKI, SAN) is written in place. A
- * general X.509 library spends ≈ 4 ms per issuance in ASN.1 handling here (FIELD-NOTES), and even
+ * general X.509 library spends ≈ 4 ms per issuance in ASN.1 handling here (docs/facts.md "Speed and known pitfalls"), and even
  * element-by-element encoding cost ≈ 45 µs, mostly in allocating arrays; this leaves WebCrypto's
  * signature as the cost.
  *
- * The profile is DESIGN.md "Certificate profile": empty subject; critical SAN; critical KeyUsage;
+ * The profile is docs/certificate-profile.md "The certificate": empty subject; critical SAN; critical KeyUsage;
  * ExtendedKeyUsage from the usages; critical BasicConstraints CA:false; SKI; AKI = issuer's SKI.
  */
 import {
@@ -77,7 +77,7 @@ function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Arra
 const SERIAL_BYTES = 16;
 /** version [0] EXPLICIT v3, then the serial number's INTEGER header: 16 octets always (see `writeSerial`). */
 const VERSION_3_AND_SERIAL_HEADER = concatBytes(der(0xa0, der(Tag.INTEGER, Uint8Array.of(2))), Uint8Array.of(Tag.INTEGER, SERIAL_BYTES));
-/** The empty subject Name (DESIGN.md profile: the identity is in the SAN). */
+/** The empty subject Name (docs/certificate-profile.md: the identity is in the SAN). */
 const EMPTY_NAME = der(Tag.SEQUENCE);
 
 // RFC 5280 §4.2.1.9: CA:false is the DEFAULT, so DER encodes it as an empty SEQUENCE.

@@ -1,5 +1,5 @@
 /**
- * Step 1 of DESIGN.md "Authentication of the shim": the client certificate as Cloudflare's edge reports
+ * Step 1 of docs/signer-api.md "Authentication": the client certificate as Cloudflare's edge reports
  * it in `request.cf.tlsClientAuth`. Every field is a string ("0" and "NONE" are truthy), so each is
  * compared exactly; anything missing or unexpected fails closed with 401.
  */

@@ -1,7 +1,7 @@
 /**
  * One `SigningCore` per isolate: configuration is validated and keys imported on first use, then reused.
  * A failed load is remembered as well, so an invalid configuration answers 503 consistently instead of
- * half-working (DESIGN.md "Keys and configuration"). Keyed by the env object, and by the configuration
+ * half-working (docs/configuration.md "Loading"). Keyed by the env object, and by the configuration
  * text and key secrets when the runtime hands a different env object with the same content.
  */
 import type { SignerEnv } from "./env.ts";

@@ -1,6 +1,6 @@
 /**
  * Named errors that know their problem code and render themselves as RFC 9457 problem+json
- * (DESIGN.md "HTTP API"). The public `detail` is written for the shim's operator; `cause` keeps the
+ * (docs/signer-api.md "Problems"). The public `detail` is written for the shim's operator; `cause` keeps the
  * internal reason for logs only.
  */
 import { PROBLEM_STATUS, type Problem, type ProblemCode } from "@edgeca/shared";

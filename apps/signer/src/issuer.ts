@@ -79,7 +79,7 @@ export async function loadIssuer(config: IssuerConfig, keyPem: unknown, roots: r
   let key: CryptoKey;
   try {
     const pkcs8 = decodePem(keyPem, "PRIVATE KEY");
-    // Non-extractable: the key can sign, never leave the isolate (DESIGN.md "Keys and configuration").
+    // Non-extractable: the key can sign, never leave the isolate (docs/architecture.md "Where the keys are").
     key = await crypto.subtle.importKey("pkcs8", toArrayBuffer(pkcs8), algorithm.importParams, false, ["sign"]);
   } catch (error) {
     throw new ConfigurationError(`${where}: secret ${config.keySecret} is not a PKCS#8 PEM key for the CA's algorithm (${error instanceof Error ? error.message : "import failed"})`);

@@ -1,5 +1,5 @@
 /**
- * The signer's policy (DESIGN.md "Policy"): approval proves nothing, so everything is checked here,
+ * The signer's policy (docs/certificate-profile.md "Policy"): approval proves nothing, so everything is checked here,
  * cheap checks first and the proof-of-possession signature last. Each refusal names what was wrong.
  */
 import {
@@ -47,7 +47,7 @@ function checkUsages(usages: readonly string[]): { keyUsage: Set<KeyUsageName>; 
     throw new PolicyDeniedError(`usages ${refused.map((u) => JSON.stringify(u)).join(", ")} are not allowed; allowed: ${[...ALLOWED_USAGES].join(", ")}`);
   }
   const x = toX509Usages(usages);
-  // DESIGN.md profile: digitalSignature always, keyEncipherment only when requested.
+  // docs/certificate-profile.md: digitalSignature always, keyEncipherment only when requested.
   const keyUsage = new Set<KeyUsageName>(["digitalSignature"]);
   if (x.keyUsage.has("keyEncipherment")) keyUsage.add("keyEncipherment");
   return { keyUsage, extKeyUsage: x.extKeyUsage };

@@ -1,5 +1,5 @@
 /**
- * Step 2 of DESIGN.md "Authentication of the shim": the shim's projected ServiceAccount token, verified
+ * Step 2 of docs/signer-api.md "Authentication": the shim's projected ServiceAccount token, verified
  * against the cluster's JWKS from configuration (no network): signature, issuer, audience, expiry, subject.
  */
 import type { TokenConfig } from "@edgeca/shared";

@@ -19,7 +19,7 @@ function minimal(): SignerConfigInput {
 }
 
 describe("SignerConfig", () => {
-  it("fills the policy defaults of DESIGN.md and normalises fingerprints", () => {
+  it("fills the policy defaults of docs/configuration.md and normalises fingerprints", () => {
     const c = SignerConfig.parse(minimal());
     const cluster = c.clusters[0];
     expect(cluster?.policy).toEqual({

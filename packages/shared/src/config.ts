@@ -1,6 +1,6 @@
 /**
- * The signer's configuration: the JSON value of the `EDGECA_CONFIG` var (DESIGN.md "Keys and
- * configuration"). Public material only; each issuing CA's PKCS#8 key lives in the Workers secret its
+ * The signer's configuration: the JSON value of the `EDGECA_CONFIG` var (docs/configuration.md).
+ * Public material only; each issuing CA's PKCS#8 key lives in the Workers secret its
  * entry names. Parsing checks every field and the cross-references, so a configuration that parses is
  * never half usable. A rotation A → A+B → B is three configurations: add B to `issuers` and its root to
  * `roots`; switch `activeIssuer` to B; drop A and A's root.
@@ -30,7 +30,7 @@ export function normaliseHex(value: string): string {
   return value.replaceAll(":", "").toLowerCase();
 }
 
-/** ServiceAccount token verification for one cluster (DESIGN.md "Authentication of the shim", step 2). */
+/** ServiceAccount token verification for one cluster (docs/signer-api.md "Authentication", the token). */
 export const TokenConfig = z.object({
   /** `iss` of the cluster's ServiceAccount tokens (kube-apiserver `--service-account-issuer`). */
   issuer: z.string().min(1),
@@ -51,7 +51,7 @@ const DnsPattern = z
   .string()
   .regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, "a DNS pattern is a lowercase DNS name, optionally starting with *.");
 
-/** What a cluster may obtain (DESIGN.md "Policy"). */
+/** What a cluster may obtain (docs/certificate-profile.md "Policy"). */
 export const PolicyConfig = z
   .object({
     /** CSR `spec.username`s allowed to obtain certificates. */

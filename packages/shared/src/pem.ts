@@ -7,7 +7,7 @@
  * - base64 lines of 1–76 characters ending in LF or CRLF (RFC 7468 writers use 64; 76 admits MIME-style
  *   writers), canonical base64 with padding only at the end;
  * - a single DER element per block: trailing bytes after it are refused (cf. `@peculiar/x509`'s reader,
- *   which ignores them, FIELD-NOTES).
+ *   which ignores them, docs/facts.md "@peculiar/x509").
  * Every failure is a `PemError` whose message names what was wrong. The reader is a single linear scan
  * (no backtracking regular expression), so its cost is proportional to the input.
  */

@@ -47,7 +47,7 @@ export const KUBERNETES_USAGES: Readonly<Record<string, { readonly keyUsage: Key
   "netscape sgc": { eku: "2.16.840.1.113730.4.1" },
 };
 
-/** The only usages edgeca issues (DESIGN.md "Policy"): never CA usages. */
+/** The only usages edgeca issues (docs/certificate-profile.md "Policy"): never CA usages. */
 export const ALLOWED_USAGES: ReadonlySet<string> = new Set(["digital signature", "key encipherment", "server auth", "client auth"]);
 
 /** What a list of usage strings asks for in X.509 terms. Unknown strings are returned in `unknown`. */

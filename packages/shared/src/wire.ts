@@ -1,10 +1,10 @@
 /**
- * The signer's HTTP API, v1 (DESIGN.md "HTTP API"). Each zod schema and its type share one name.
+ * The signer's HTTP API, v1 (docs/signer-api.md). Each zod schema and its type share one name.
  * Both sides parse with these: the Worker its request bodies, the shim the Worker's answers.
  */
 import * as z from "zod";
 
-/** Upper bound of a request body the signer reads (DESIGN.md: 64 KiB). */
+/** Upper bound of a request body the signer reads (docs/signer-api.md "Limits": 64 KiB). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** The stable `code` of every problem+json answer (RFC 9457), with the HTTP status it travels with. */

@@ -58,7 +58,7 @@ describe("edgeca init + local signer, from outside", () => {
 
   const csrFor = async (options: Partial<IstioCsrOptions> = {}) => (await createIstioCsr({ keyType: "P-256", uris: [ID], ...options })).csrPem;
 
-  /** Asserts an RFC 9457 problem answer with the status and code DESIGN.md gives. */
+  /** Asserts an RFC 9457 problem answer with the status and code docs/signer-api.md "Problems" gives. */
   function expectProblem(answer: SignerAnswer, status: number, code: string): void {
     expect(answer.status, answer.body).toBe(status);
     expect(answer.contentType).toContain("application/problem+json");
@@ -151,7 +151,7 @@ describe("edgeca init + local signer, from outside", () => {
 
       const leaf = new X509Certificate(leafPem);
       const lifetime = leaf.validToDate.getTime() - leaf.validFromDate.getTime();
-      // 24 h asked for, NotBefore backdated by 5 min (DESIGN.md "Certificate profile").
+      // 24 h asked for, NotBefore backdated by 5 min (docs/certificate-profile.md "Lifetime").
       expect(lifetime).toBe(86_400_000 + 300_000);
       expect(Math.abs(leaf.validFromDate.getTime() - (Date.now() - 300_000))).toBeLessThan(120_000);
       expect(new Date(issued.notAfter).getTime()).toBe(leaf.validToDate.getTime());

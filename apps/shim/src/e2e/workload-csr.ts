@@ -1,5 +1,5 @@
 /**
- * Certificate requests shaped like Istio's agents make them (FIELD-NOTES "Workload CSRs"): the sidecar's
+ * Certificate requests shaped like Istio's agents make them (docs/facts.md "istiod in RA mode", workload CSRs): the sidecar's
  * RSA-2048 request with subject O="" and one critical URI SAN, ztunnel's ECDSA P-256 request with an empty
  * subject. Keys are generated at run time and returned so a test can compare the leaf's key.
  */

@@ -1,7 +1,7 @@
 /**
  * A local stand-in for Cloudflare's edge in front of the signer Worker: TLS on 127.0.0.1 with client
  * certificates requested but not required at the handshake, the verdict handed to the Worker as
- * `cf.tlsClientAuth` (DESIGN.md "Authentication of the shim"). The Worker, not the emulator, decides
+ * `cf.tlsClientAuth` (docs/signer-api.md "Authentication"). The Worker, not the emulator, decides
  * what a missing or failed certificate means — exactly as on Cloudflare, where the edge only reports.
  *
  * Requests go on as plain HTTP/1.1 to workerd's own socket(s), with the `cf` object in workerd's cf-blob

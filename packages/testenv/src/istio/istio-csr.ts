@@ -1,5 +1,5 @@
 /**
- * Certificate requests shaped like Istio's (FIELD-NOTES "istiod in RA mode"; istio/istio
+ * Certificate requests shaped like Istio's (docs/facts.md "istiod in RA mode"; istio/istio
  * `security/pkg/pki/util/generate_csr.go`): sidecars send RSA-2048 with subject `O=` (an empty
  * organization, as Go encodes `pkix.Name{Organization: []string{""}}`) and one critical URI SAN;
  * ztunnel sends ECDSA P-256 with an empty subject. Keys are generated at run time.

@@ -73,7 +73,7 @@ export class IstiodRa {
     const name = created.metadata?.name;
     if (name === undefined) throw new Error("the apiserver returned a CSR without a name");
     try {
-      // istiod approves its own CSR: approval is not a policy decision (DESIGN.md "Policy").
+      // istiod approves its own CSR: approval is not a policy decision (docs/architecture.md "Why the split").
       created.status = {
         conditions: [
           {
