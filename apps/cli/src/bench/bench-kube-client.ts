@@ -1,0 +1,68 @@
+/**
+ * The load generator's Kubernetes client: node:https with a keep-alive pool sized for the burst and no
+ * client-side rate limit, so the creator is never what limits a run (testenv's KubeApiClient opens a new
+ * TLS connection per request, which would put handshakes on the apiserver's CPU instead). Loopback only.
+ */
+import { Agent, request as httpsRequest } from "node:https";
+import type { IncomingMessage } from "node:http";
+
+export type BenchCredentials = { readonly token: string } | { readonly clientCertPem: string; readonly clientKeyPem: string };
+
+export interface BenchKubeAnswer {
+  readonly status: number;
+  readonly json: unknown;
+  readonly text: string;
+}
+
+export class BenchKubeClient {
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly server: string,
+    caPem: string,
+    private readonly credentials: BenchCredentials,
+    /** Connections kept open; at least the requests in flight. */
+    maxSockets: number,
+    private readonly timeoutMs = 30_000,
+  ) {
+    if (!/^https:\/\/127\.0\.0\.1:\d+$/.test(server)) throw new Error(`the bench talks to a loopback apiserver only, got ${server}`);
+    const tls = "token" in credentials ? {} : { cert: credentials.clientCertPem, key: credentials.clientKeyPem };
+    this.agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, ca: caPem, ...tls });
+  }
+
+  /** One JSON request; the answer whatever its status. */
+  async send(method: string, path: string, body?: unknown): Promise<BenchKubeAnswer> {
+    const res = await this.open(method, path, body);
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8");
+    let json: unknown;
+    try {
+      json = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.statusCode ?? 0, json, text };
+  }
+
+  /** Sends a request and hands back the response stream (for watches); `timeoutMs` bounds a silent stream. */
+  async open(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<IncomingMessage> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (payload !== undefined) {
+      headers["content-type"] = "application/json";
+      headers["content-length"] = String(Buffer.byteLength(payload));
+    }
+    if ("token" in this.credentials) headers.authorization = `Bearer ${this.credentials.token}`;
+    return await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpsRequest(new URL(path, this.server), { method, headers, agent: this.agent, timeout: timeoutMs }, resolve);
+      req.on("timeout", () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
+      req.on("error", reject);
+      req.end(payload);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
