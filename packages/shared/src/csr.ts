@@ -140,7 +140,10 @@ export function parseCsrDer(der: Uint8Array): ParsedCsr {
           if (extensions.length > 0) throw new DerError("attributes: more than one extensionRequest");
           extensions = readExtensionRequest(der, set);
         }
-        // Other attributes (challengePassword, …) are ignored: nothing from the CSR is copied.
+        // Other attributes (challengePassword, …) are ignored: nothing from the CSR is copied. DER sorts the
+        // elements of a SET OF (X.690 §11.6); that order is deliberately not checked here, since each attribute
+        // is read on its own, none is copied and a second extensionRequest is refused, so no order can change
+        // what the request means.
       }
     }
     const san = extensions.find((e) => e.oid === OID.subjectAltName);
