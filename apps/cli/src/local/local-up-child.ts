@@ -2,6 +2,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess, ChildProcessByStdio } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { request } from "node:https";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -142,4 +143,34 @@ function statOf(pid: number): { readonly state: string; readonly ppid: number; r
   } catch {
     return undefined;
   }
+}
+
+/** The status of GET `url` over mTLS with the client identity `local up` gave the shim in `stateDir/signer`. */
+export async function signerStatus(stateDir: string, path: string): Promise<number> {
+  const dir = join(stateDir, "signer");
+  const url = `${readFileSync(join(stateDir, "signer-url"), "utf8").trim()}${path}`;
+  const tls = {
+    ca: readFileSync(join(dir, "edge-ca-cert.pem"), "utf8"),
+    cert: readFileSync(join(dir, "client-cert.pem"), "utf8"),
+    key: readFileSync(join(dir, "client-key.pem"), "utf8"),
+  };
+  return await new Promise((resolve, reject) => {
+    const req = request(url, { ...tls, timeout: 10_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${url}: no answer within 10 s`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Resolves true once `stderr()` matches `pattern`, false after `ms`. */
+export async function stderrShows(stderr: () => string, pattern: RegExp, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!pattern.test(stderr())) {
+    if (Date.now() > deadline) return false;
+    await sleep(200);
+  }
+  return true;
 }

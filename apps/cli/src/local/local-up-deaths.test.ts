@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBinaries, processesMentioning } from "@edgeca/testenv";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { cleanUp, descendantsOf, exitWithin, localUp, onlyProcessMentioning, stillRunning } from "./local-up-child.ts";
+import { cleanUp, descendantsOf, exitWithin, localUp, onlyProcessMentioning, signerStatus, stderrShows, stillRunning } from "./local-up-child.ts";
 import type { ProcessRef } from "./local-up-child.ts";
 
 let scratch = "";
@@ -83,6 +83,33 @@ describe("edgeca local up when a part misbehaves", () => {
       expect(run.stderr).toContain("shim was killed by SIGKILL while the stack was running; local up restarts nothing");
       expect(run.stderr).toContain(`--- last lines of the shim log (${join(stateDir, "shim.log")}) ---`);
       expect(run.stderr).toContain("stopped: shim had died; exiting with status 3");
+      expect(processesMentioning(stateDir)).toEqual([]);
+      expect(await stillRunning(started)).toEqual([]);
+    } finally {
+      cleanUp(run.child, started, stateDir);
+    }
+  }, STACK_TEST_MS);
+
+  test("workerd killed by SIGKILL: Miniflare restarts it, local up says so, the signer serves again, and SIGTERM still exits 0", async () => {
+    const stateDir = join(scratch, "kill-workerd");
+    const { run, ready } = await localUp(["--state-dir", stateDir, "--no-shim"]);
+    let started: ProcessRef[] = [];
+    try {
+      expect(ready, `no "ready" line; stderr:\n${run.stderr}`).toBe(true);
+      started = descendantsOf(run.child.pid ?? -1);
+      const pid = Number(/signer ready at \S+ \(workerd pid (\d+);/.exec(run.stderr)?.[1]);
+      expect(started.map((p) => p.pid), run.stderr).toContain(pid);
+      expect(await signerStatus(stateDir, "/readyz")).toBe(200);
+      process.kill(pid, "SIGKILL");
+      const restarted = await stderrShows(() => run.stderr, /signer: workerd restarted by Miniflare \(pid \d+\)/, 20_000);
+      expect(restarted, run.stderr).toBe(true);
+      expect(run.stderr).toContain(`signer: workerd (pid ${pid}) exited; Miniflare restarts it`);
+      expect(await signerStatus(stateDir, "/readyz")).toBe(200);
+      // The restarted workerd is local up's child too; it must go with the rest.
+      started = descendantsOf(run.child.pid ?? -1);
+      run.child.kill("SIGTERM");
+      expect(await exitWithin(run, STOP_MS), run.stderr).toBe(0);
+      expect(run.stderr).not.toContain("local up restarts nothing");
       expect(processesMentioning(stateDir)).toEqual([]);
       expect(await stillRunning(started)).toEqual([]);
     } finally {

@@ -13,10 +13,9 @@ export interface PartExit {
   readonly signal: NodeJS.Signals | null;
   /** Where its output went, if it has a log of its own. */
   readonly logFile: string | undefined;
+  /** What else is known, e.g. why the exit status is not. */
+  readonly detail?: string;
 }
-
-/** A promise for parts that cannot die on their own, or whose death is not observable. */
-export const NEVER_DIES: Promise<PartExit> = new Promise<PartExit>(() => undefined);
 
 /** "exited with status 2" / "was killed by SIGKILL". */
 export function howItEnded(exit: Pick<PartExit, "code" | "signal">): string {
@@ -29,7 +28,8 @@ export function howItEnded(exit: Pick<PartExit, "code" | "signal">): string {
  * lines of its log (read now: the control plane's logs are removed with its data directory on stop).
  */
 export async function describePartExit(exit: PartExit, lines = 20): Promise<string> {
-  const head = `${exit.name} ${howItEnded(exit)} while the stack was running; local up restarts nothing, so it stops the rest`;
+  const detail = exit.detail === undefined ? "" : ` (${exit.detail})`;
+  const head = `${exit.name} ${howItEnded(exit)} while the stack was running${detail}; local up restarts nothing, so it stops the rest`;
   if (exit.logFile === undefined) return head;
   let text: string;
   try {
