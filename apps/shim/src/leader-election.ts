@@ -13,6 +13,8 @@ import type { Logger } from "./logger.ts";
 
 export interface LeaderElectionOptions {
   readonly kubeConfig: KubeConfig;
+  /** The Lease API; by default a client of `kubeConfig` (unit tests pass a fake). */
+  readonly api?: CoordinationV1Api;
   readonly namespace: string;
   readonly name: string;
   readonly identity: string;
@@ -37,7 +39,7 @@ export class LeaderElector {
 
   constructor(options: LeaderElectionOptions) {
     this.#o = options;
-    this.#api = options.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.#api = options.api ?? options.kubeConfig.makeApiClient(CoordinationV1Api);
   }
 
   get isLeader(): boolean {
