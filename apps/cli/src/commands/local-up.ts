@@ -24,7 +24,9 @@ flags:
   --allowed-requestor USER   may be repeated; default system:serviceaccount:istio-system:istiod
 
 Nothing restarts a part that dies (etcd, kube-apiserver, the shim): local up then says which one died and
-how, quotes the end of its log, stops the rest and exits 3.
+how, quotes the end of its log, stops the rest and exits 3. A crashed workerd is the exception: Miniflare
+restarts it (local up says so on stderr) and the signer serves again; one that does not come back is a
+dead part too.
 
 exit status: 0 stopped by a signal (or the parent exiting), 1 the stack failed to start (the message quotes
 the logs), 2 usage error, 3 a part died while the stack ran (the message names it and quotes its log)
