@@ -156,6 +156,7 @@ export async function makeCsrs(): Promise<TestCsrs> {
   return {
     workloadP256: good,
     workloadP384: await makeCsr({ keys: await ecKeys("P-384"), uris }),
+    workloadOther: await makeCsr({ uris: ["spiffe://cluster.local/ns/default/sa/api"] }),
     workloadRsa2048: await makeCsr({ keys: await rsaKeys(2048), uris }),
     workloadRsa1024: await makeCsr({ keys: await rsaKeys(1024), uris }),
     workloadP521: await makeCsr({ keys: await ecKeys("P-521"), uris, hash: "SHA-512" }),

@@ -1,11 +1,14 @@
 /**
  * The signer's HTTP API (docs/signer-api.md) as a Hono app. Order of checks on `/v1/*`:
  * configuration loaded (503) → client certificate and token (401) → media type (415) → body size (413)
- * → JSON and schema (400) → signer name (403) → policy (422/400) → issue.
+ * → JSON and schema (400) → signer name (403) → policy (422/400) → issuance budgets (429) → issue.
+ * Every `/v1/sign` decision is written as one audit record (audit.ts).
  */
 import { SignRequest } from "@edgeca/shared";
 import { Hono } from "hono";
+import { AuditTrail } from "./audit.ts";
 import { readLimitedText, requireJson } from "./body.ts";
+import { budgetGate } from "./budget-gate.ts";
 import { getSigningCore } from "./core-cache.ts";
 import type { SigningCore } from "./core.ts";
 import type { SignerEnv } from "./env.ts";
@@ -52,11 +55,9 @@ app.get("/v1/bundle", async (c) => {
   return c.json(core.bundle, 200, JSON_HEADERS);
 });
 
-app.post("/v1/sign", async (c) => {
-  const core = await loadedCore(c.env);
-  const cluster = await core.authenticate(cfOf(c.req.raw), c.req.header("authorization") ?? null);
-  requireJson(c.req.header("content-type") ?? null);
-  const text = await readLimitedText(c.req.raw);
+async function parseSignRequest(raw: Request): Promise<SignRequest> {
+  requireJson(raw.headers.get("content-type"));
+  const text = await readLimitedText(raw);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -69,7 +70,24 @@ app.post("/v1/sign", async (c) => {
     const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`);
     throw new InvalidRequestError(`body does not match the sign request schema: ${issues.join("; ")}`);
   }
-  return c.json(await core.sign(parsed.data, cluster), 200, JSON_HEADERS);
+  return parsed.data;
+}
+
+// Every answer of /v1/sign, refusals included, leaves exactly one audit record (audit.ts).
+app.post("/v1/sign", async (c) => {
+  const audit = new AuditTrail();
+  try {
+    const core = await loadedCore(c.env);
+    const cluster = await core.authenticate(cfOf(c.req.raw), c.req.header("authorization") ?? null);
+    audit.cluster = cluster.name;
+    audit.request = await parseSignRequest(c.req.raw);
+    const answer = await core.sign(audit.request, cluster, { gate: budgetGate(c.env), facts: audit.facts });
+    audit.issued(answer);
+    return c.json(answer, 200, JSON_HEADERS);
+  } catch (error) {
+    audit.refused(error);
+    throw error;
+  }
 });
 
 for (const path of ["/healthz", "/readyz", "/v1/bundle", "/v1/sign"]) {

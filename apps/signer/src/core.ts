@@ -17,14 +17,16 @@ import {
   type SignRequest,
   type SignResponse,
 } from "@edgeca/shared";
+import { budgetRequests, budgetSubject, type IssuanceGate } from "./budget.ts";
 import { signTbs, writeTbs } from "./certificate-builder.ts";
 import { ClientIndex } from "./client-auth.ts";
 import type { SignerEnv } from "./env.ts";
-import { ForbiddenError, UnavailableError } from "./errors.ts";
+import { ForbiddenError, RateLimitedError, UnavailableError } from "./errors.ts";
 import { ConfigurationError } from "./configuration-error.ts";
 import { loadIssuer, type Issuer } from "./issuer.ts";
 import { validityFor } from "./lifetime.ts";
-import { proveKeyPossession, screen } from "./policy.ts";
+import { proveKeyPossession, screen, type Approved } from "./policy.ts";
+import { keyTypeOf, type SignFacts } from "./sign-facts.ts";
 import { checkJwks, tokenVerifier, type TokenVerifier } from "./token.ts";
 
 export { ConfigurationError } from "./configuration-error.ts";
@@ -33,6 +35,7 @@ export {
   InvalidRequestError,
   PayloadTooLargeError,
   PolicyDeniedError,
+  RateLimitedError,
   SignerError,
   UnauthenticatedError,
   UnavailableError,
@@ -60,6 +63,14 @@ function isoString(memo: IsoMemo, date: Date): string {
 export interface SigningCoreOptions {
   /** The clock, in epoch milliseconds (tests move it). */
   readonly now?: () => number;
+}
+
+/** Options for one `SigningCore.sign`. */
+export interface SignOptions {
+  /** Counts issuances against the cluster's budgets; absent (Node callers such as the benchmark): no budgets. */
+  readonly gate?: IssuanceGate;
+  /** Filled with what the request asked for and what was decided, for the audit record. */
+  readonly facts?: SignFacts;
 }
 
 /** Parses `EDGECA_CONFIG` (JSON text or an already-parsed object). Throws `ConfigurationError`. */
@@ -150,15 +161,24 @@ export class SigningCore {
     return cluster;
   }
 
-  /** Applies the cluster's authorization and policy to one request and issues the certificate. */
-  async sign(request: SignRequest, cluster: ClusterConfig): Promise<SignResponse> {
+  /** Applies the cluster's authorization, policy and budgets to one request and issues the certificate. */
+  async sign(request: SignRequest, cluster: ClusterConfig, options: SignOptions = {}): Promise<SignResponse> {
+    const facts = options.facts;
     if (!cluster.signerNames.includes(request.signerName)) {
       throw new ForbiddenError(`cluster "${cluster.name}" may not use signer name "${request.signerName}"`);
     }
     // Policy, proof of possession included, is complete before anything is signed.
     const approved = screen(request, cluster.policy);
+    if (facts !== undefined) {
+      facts.profile = approved.profile;
+      if (approved.uris[0] !== undefined) facts.spiffeId = approved.uris[0];
+      if (approved.dnsNames.length > 0) facts.dnsNames = approved.dnsNames;
+      facts.keyType = keyTypeOf(approved.key);
+    }
     await proveKeyPossession(approved);
+    if (options.gate !== undefined) await takeBudget(options.gate, cluster, approved, facts);
     const issuer = this.active;
+    if (facts !== undefined) facts.issuer = issuer.id;
     const now = this.now();
     const unready = this.unreadinessAt(now);
     if (unready !== undefined) throw new UnavailableError(unready);
@@ -183,4 +203,26 @@ export class SigningCore {
       notAfter: isoString(notAfterIso, notAfter),
     };
   }
+}
+
+/** Draws one issuance from the cluster's budgets: 429 when one is spent; the fail mode when the backend fails. */
+async function takeBudget(gate: IssuanceGate, cluster: ClusterConfig, approved: Approved, facts: SignFacts | undefined): Promise<void> {
+  const requests = budgetRequests(cluster, approved);
+  let result;
+  try {
+    result = await gate.take(cluster.name, requests);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    if (cluster.budgets.onBackendUnavailable === "fail-closed") {
+      throw new UnavailableError(`issuance budgets cannot be checked (${why}) and cluster "${cluster.name}" is configured fail-closed`, { cause: error });
+    }
+    if (facts !== undefined) facts.budgetUnchecked = why;
+    return;
+  }
+  if (result.ok) return;
+  const spent = requests[result.index];
+  if (spent === undefined) throw new Error(`the budget backend named budget ${result.index} of ${requests.length}`);
+  const budget = { scope: spent.scope, limit: spent.limit, windowSeconds: spent.windowSeconds, retryAfterSeconds: result.retryAfterSeconds };
+  if (facts !== undefined) facts.budget = budget;
+  throw new RateLimitedError({ ...budget, subject: budgetSubject(spent, cluster.name) }, cluster.name);
 }

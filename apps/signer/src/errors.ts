@@ -3,7 +3,7 @@
  * (docs/signer-api.md "Problems"). The public `detail` is written for the shim's operator; `cause` keeps the
  * internal reason for logs only.
  */
-import { PROBLEM_STATUS, type Problem, type ProblemCode } from "@edgeca/shared";
+import { PROBLEM_STATUS, type BudgetScope, type Problem, type ProblemCode } from "@edgeca/shared";
 
 const TITLES: Record<ProblemCode, string> = {
   invalid_request: "Invalid request",
@@ -85,4 +85,30 @@ export class PolicyDeniedError extends SignerError {
 export class UnavailableError extends SignerError {
   override readonly name = "UnavailableError";
   readonly code = "unavailable";
+}
+
+/** What a throttled request met: the budget and when it has room again. */
+export interface SpentBudget {
+  readonly scope: BudgetScope;
+  /** The SPIFFE ID, the DNS names joined by ",", or the cluster's name. */
+  readonly subject: string;
+  readonly limit: number;
+  readonly windowSeconds: number;
+  readonly retryAfterSeconds: number;
+}
+
+/** 429: an issuance budget is spent (docs/configuration.md "Budgets"); `Retry-After` says when it has room. */
+export class RateLimitedError extends SignerError {
+  override readonly name = "RateLimitedError";
+  readonly code = "rate_limited";
+  override readonly headers: Record<string, string>;
+
+  constructor(
+    readonly budget: SpentBudget,
+    cluster: string,
+  ) {
+    const what = budget.scope === "cluster" ? `cluster "${cluster}"` : `${budget.scope === "identity" ? "identity" : "DNS names"} "${budget.subject}" of cluster "${cluster}"`;
+    super(`issuance budget spent: ${what} may have ${budget.limit} certificates per ${budget.windowSeconds} s (${budget.scope} budget); retry after ${budget.retryAfterSeconds} s`);
+    this.headers = { "retry-after": String(budget.retryAfterSeconds) };
+  }
 }

@@ -6,6 +6,7 @@
  * `roots`; switch `activeIssuer` to B; drop A and A's root.
  */
 import * as z from "zod";
+import { BudgetsConfig } from "./budget-config.ts";
 import { parseCertificateDer } from "./certificate.ts";
 import { decodePemBlocks } from "./pem.ts";
 import { signerNameProblem } from "./signer-name.ts";
@@ -83,6 +84,8 @@ export const ClusterConfig = z.object({
   /** Present: the shim must also send a valid ServiceAccount token. */
   token: TokenConfig.optional(),
   policy: PolicyConfig.prefault({}),
+  /** Issuance budgets and the fail mode of their backend (budget-config.ts). */
+  budgets: BudgetsConfig.prefault({}),
 });
 export type ClusterConfig = z.infer<typeof ClusterConfig>;
 

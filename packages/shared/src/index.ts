@@ -1,3 +1,5 @@
+export * from "./audit-record.ts";
+export * from "./budget-config.ts";
 export * from "./bytes.ts";
 export * from "./certificate.ts";
 export * from "./config.ts";

@@ -8,6 +8,8 @@ import type { SignerConfigInput } from "@edgeca/shared";
 export interface TestCsrs {
   readonly workloadP256: string;
   readonly workloadP384: string;
+  /** A P-256 workload CSR for a second identity, spiffe://cluster.local/ns/default/sa/api. */
+  readonly workloadOther: string;
   readonly workloadRsa2048: string;
   readonly workloadRsa1024: string;
   readonly workloadP521: string;

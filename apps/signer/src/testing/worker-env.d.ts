@@ -5,6 +5,7 @@ declare namespace Cloudflare {
     EDGECA_CONFIG: string;
     EDGECA_CA_KEY_CA1: string;
     TEST_FIXTURES: string;
+    EDGECA_BUDGETS: DurableObjectNamespace;
   }
   interface GlobalProps {
     // eslint-disable-next-line @typescript-eslint/consistent-type-imports -- declaration merging needs a global script

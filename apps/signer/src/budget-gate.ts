@@ -1,0 +1,53 @@
+/**
+ * The Worker's IssuanceGate: the `EDGECA_BUDGETS` Durable Object namespace, one object per cluster.
+ * Any failure to get an answer (binding missing, the object overloaded or reset, no answer within
+ * GATE_TIMEOUT_MS) is thrown; the core then applies the cluster's `budgets.onBackendUnavailable`.
+ */
+import type { BudgetRequest, IssuanceGate, TakeResult } from "./budget.ts";
+import type { SignerEnv } from "./env.ts";
+
+/** A budget answer normally takes a few ms; waiting longer would hold the shim's request. */
+export const GATE_TIMEOUT_MS = 2000;
+
+interface BudgetStub {
+  take(requests: readonly BudgetRequest[]): Promise<TakeResult>;
+}
+interface BudgetNamespace {
+  idFromName(name: string): unknown;
+  get(id: unknown): BudgetStub;
+}
+
+function isBudgetNamespace(value: unknown): value is BudgetNamespace {
+  return typeof value === "object" && value !== null && "idFromName" in value && typeof value.idFromName === "function" && "get" in value && typeof value.get === "function";
+}
+
+function isTakeResult(value: unknown): value is TakeResult {
+  if (typeof value !== "object" || value === null || !("ok" in value)) return false;
+  return value.ok === true || ("retryAfterSeconds" in value && typeof value.retryAfterSeconds === "number" && "index" in value && typeof value.index === "number");
+}
+
+/** The gate of `env`. */
+export function budgetGate(env: SignerEnv): IssuanceGate {
+  return {
+    async take(cluster, requests) {
+      const ns = env["EDGECA_BUDGETS"];
+      if (!isBudgetNamespace(ns)) throw new Error("the EDGECA_BUDGETS Durable Object binding is not configured");
+      const controller = new AbortController();
+      const timeout = new Promise<never>((_, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error(`no answer within ${GATE_TIMEOUT_MS} ms`));
+        }, GATE_TIMEOUT_MS);
+        controller.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+        });
+      });
+      try {
+        const answer: unknown = await Promise.race([ns.get(ns.idFromName(cluster)).take(requests), timeout]);
+        if (!isTakeResult(answer)) throw new Error("the budget object's answer has an unexpected shape");
+        return answer;
+      } finally {
+        controller.abort();
+      }
+    },
+  };
+}

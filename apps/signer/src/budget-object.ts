@@ -1,0 +1,61 @@
+/**
+ * The budget counter of one cluster: a SQLite-backed Durable Object (`EDGECA_BUDGETS`, one instance per
+ * cluster name). A Durable Object runs one request at a time, so its count is exact, unlike the Workers
+ * Rate Limiting binding, which counts per location, eventually, and fixes limit and period (10 or 60 s)
+ * in wrangler.jsonc instead of per cluster in EDGECA_CONFIG (docs/configuration.md "Budgets").
+ * Windows are kept in memory and written through to SQLite, so an evicted or restarted object keeps them.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { takeBudgets, type BudgetRequest, type TakeResult, type WindowState } from "./budget.ts";
+
+/** Expired windows are pruned after this many admissions, so the table holds only live identities. */
+const PRUNE_EVERY = 1000;
+
+function isBudgetRequest(value: unknown): value is BudgetRequest {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v["key"] === "string" && Number.isInteger(v["limit"]) && Number.isInteger(v["windowSeconds"]) && typeof v["scope"] === "string";
+}
+
+export class IssuanceBudgets extends DurableObject {
+  readonly #windows = new Map<string, WindowState>();
+  #takes = 0;
+
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS windows (key TEXT PRIMARY KEY, ends INTEGER NOT NULL, count INTEGER NOT NULL)");
+  }
+
+  /** Admits one issuance if every budget has room (RPC from the Worker, budget-gate.ts). */
+  take(requests: unknown): TakeResult {
+    if (!Array.isArray(requests) || !requests.every(isBudgetRequest)) throw new TypeError("take: expected an array of budget requests");
+    const now = Date.now();
+    const sql = this.ctx.storage.sql;
+    const result = takeBudgets(
+      {
+        get: (key) => this.#windows.get(key) ?? this.#load(key),
+        set: (key, state) => {
+          this.#windows.set(key, state);
+          sql.exec("INSERT INTO windows (key, ends, count) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET ends = excluded.ends, count = excluded.count", key, state.ends, state.count);
+        },
+      },
+      now,
+      requests,
+    );
+    if (result.ok && ++this.#takes % PRUNE_EVERY === 0) this.#prune(now);
+    return result;
+  }
+
+  #load(key: string): WindowState | undefined {
+    const row = this.ctx.storage.sql.exec<{ ends: number; count: number }>("SELECT ends, count FROM windows WHERE key = ?", key).toArray()[0];
+    if (row === undefined) return undefined;
+    const state = { ends: row.ends, count: row.count };
+    this.#windows.set(key, state);
+    return state;
+  }
+
+  #prune(now: number): void {
+    for (const [key, state] of this.#windows) if (state.ends <= now) this.#windows.delete(key);
+    this.ctx.storage.sql.exec("DELETE FROM windows WHERE ends <= ?", now);
+  }
+}
