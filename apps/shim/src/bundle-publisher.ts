@@ -13,6 +13,8 @@ import type { Logger } from "./logger.ts";
 
 export interface BundlePublisherOptions {
   readonly kubeConfig: KubeConfig;
+  /** The Secret and ClusterTrustBundle APIs; by default clients of `kubeConfig` (unit tests pass fakes). */
+  readonly apis?: { readonly core: CoreV1Api; readonly certificates: CertificatesV1beta1Api };
   readonly signerNames: readonly string[];
   readonly secret: { readonly namespace: string; readonly name: string; readonly key: string } | undefined;
   readonly clusterTrustBundle: { readonly mode: "auto" | "true"; readonly suffix: string } | undefined;
@@ -34,8 +36,8 @@ export class BundlePublisher {
 
   constructor(options: BundlePublisherOptions) {
     this.#o = options;
-    this.#core = options.kubeConfig.makeApiClient(CoreV1Api);
-    this.#certs = options.kubeConfig.makeApiClient(CertificatesV1beta1Api);
+    this.#core = options.apis?.core ?? options.kubeConfig.makeApiClient(CoreV1Api);
+    this.#certs = options.apis?.certificates ?? options.kubeConfig.makeApiClient(CertificatesV1beta1Api);
   }
 
   /** Brings every target up to `pem`. Failures are logged per target; resolves true if all succeeded. */
