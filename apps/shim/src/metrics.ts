@@ -9,6 +9,7 @@ export interface ShimMetrics {
   readonly issued: Counter<"signer">;
   readonly failed: Counter<"signer" | "reason">;
   readonly retried: Counter<"signer" | "reason">;
+  readonly throttled: Counter<"signer" | "identity">;
   readonly verificationFailures: Counter<"signer">;
   readonly issueLatency: Histogram<"signer">;
   readonly signerRequest: Histogram<"endpoint" | "status">;
@@ -28,6 +29,13 @@ export function createMetrics(options: { defaults?: boolean } = {}): ShimMetrics
     issued: new Counter({ name: "edgeca_shim_certificates_issued_total", help: "Certificates written to CSR status.", labelNames: ["signer"], registers }),
     failed: new Counter({ name: "edgeca_shim_csrs_failed_total", help: "CSRs marked Failed, by reason.", labelNames: ["signer", "reason"], registers }),
     retried: new Counter({ name: "edgeca_shim_retries_total", help: "Reconciles requeued after a transient fault, by reason.", labelNames: ["signer", "reason"], registers }),
+    // The identity label is bounded by throttle.ts (MAX_IDENTITY_LABELS, then "other").
+    throttled: new Counter({
+      name: "edgeca_shim_throttled_total",
+      help: "Sign requests the signer answered 429 (an issuance budget spent), by signer name and requested identity.",
+      labelNames: ["signer", "identity"],
+      registers,
+    }),
     verificationFailures: new Counter({ name: "edgeca_shim_verification_failures_total", help: "Signer answers refused by verification (never written).", labelNames: ["signer"], registers }),
     issueLatency: new Histogram({
       name: "edgeca_shim_issue_latency_seconds",

@@ -2,7 +2,8 @@
  * One reconcile of one CSR (docs/shim.md "Reconcile"; kubernetes pkg/controller/certificates, cert-manager
  * certificatesigningrequests): guard clauses in order, then sign, verify, write. Every outcome is classified:
  *   - done: nothing (more) to do, including "gone" (deleted, possibly while in flight);
- *   - retry: a transient fault of the signer (network, 5xx, 429, 401/403, an answer that failed
+ *   - retry: a transient fault of the signer (network, 5xx, 429 — a spent issuance budget, counted per
+ *     identity in throttle.ts —, 401/403, an answer that failed
  *     verification) or of kube-apiserver (unreachable, 5xx on the status write); requeued with backoff,
  *     never Failed; the reason names the side (`Signer…` or `Apiserver…`);
  *   - Failed: a terminal refusal by the signer (400/413/415/422), or a request the shim cannot read; a
@@ -26,6 +27,7 @@ import type { Logger } from "./logger.ts";
 import type { ShimMetrics } from "./metrics.ts";
 import { SignerError } from "./signer-error.ts";
 import type { SignerClient } from "./signer-client.ts";
+import { ThrottleRecorder } from "./throttle.ts";
 import type { TrustBundle } from "./trust-bundle.ts";
 import { CsrParseError, readRequest, VerificationError, verifyAnswer, type RequestedCertificate } from "./verify-answer.ts";
 
@@ -62,9 +64,11 @@ export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #badAnswers = new Map<string, number>();
   readonly #answers = new Map<string, Answer>();
+  readonly #throttles: ThrottleRecorder;
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
+    this.#throttles = new ThrottleRecorder(deps.metrics);
   }
 
   /** Forgets what is remembered of `name` (the CSR was deleted). */
@@ -138,6 +142,8 @@ export class Reconciler {
       chain = (await d.signer.sign(signRequestOf(csr, pem))).certificateChain;
     } catch (error) {
       if (error instanceof SignerError && error.terminal) return this.#fail(csr, error.reason, error.problem?.detail ?? error.message, log);
+      // An issuance budget is spent: retried after Retry-After like any transient fault, and said so per identity.
+      if (error instanceof SignerError && error.problem?.code === "rate_limited") this.#throttles.record(csr.spec.signerName, requested.sans, error, log);
       return this.#transient(csr, error, log);
     }
     try {
@@ -217,7 +223,7 @@ export class Reconciler {
     if (error instanceof SignerError && error.misconfiguration) {
       // 401/403 mean the shim's identity or the signer's configuration is wrong: loud, but not the CSR's fault.
       log.error("the signer refused the shim's credentials; check the client certificate, token audience and signer configuration", { reason, error: message });
-    } else {
+    } else if (!(error instanceof SignerError && error.problem?.code === "rate_limited")) {
       log.warn("the signer did not sign; will retry", { reason, error: message });
     }
     this.#deps.metrics.retried.inc({ signer: csr.spec.signerName, reason });
