@@ -1,0 +1,196 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TLSSocket } from "node:tls";
+import { createServerCertificate, createTestCa, type TestCa } from "@edgeca/testenv";
+import type { SignRequest } from "@edgeca/shared";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createHttpSignerClient, type HttpSignerClientOptions, type SignerClient } from "./signer-client.ts";
+import { SignerError } from "./signer-error.ts";
+
+/** What the signer saw of one request. */
+interface Seen {
+  readonly method: string;
+  readonly path: string;
+  readonly authorization: string | undefined;
+  readonly contentType: string | undefined;
+  readonly clientSubject: string | undefined;
+  readonly body: string;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
+
+const REQUEST: SignRequest = { signerName: "example.com/foo", csr: "-----BEGIN CERTIFICATE REQUEST-----\n", usages: ["client auth"], requestor: { username: "istiod" } };
+const ANSWER = { certificateChain: "-----BEGIN CERTIFICATE-----\n", serialNumber: "0a", notBefore: "2026-01-01T00:00:00Z", notAfter: "2026-01-02T00:00:00Z" };
+
+let server: Server;
+let url: string;
+let dir: string;
+let clientCa: TestCa;
+let handler: Handler;
+const seen: Seen[] = [];
+const clients: SignerClient[] = [];
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): Handler => (_req, res) => {
+  res.writeHead(status, { "content-type": status === 200 ? "application/json" : "application/problem+json", ...headers }).end(JSON.stringify(body));
+};
+const problem = (status: number, code: string, detail: string) => ({ type: "about:blank", title: code, status, code, detail });
+
+/** Writes the shim's files (client certificate for `subject`, key, the signer's CA, token) into `dir`. */
+async function writeMaterial(subject: string, token: string, caPem: string): Promise<void> {
+  const client = await clientCa.issueClient(subject);
+  await writeFile(join(dir, "client.pem"), client.certPem);
+  await writeFile(join(dir, "client-key.pem"), client.keyPem);
+  await writeFile(join(dir, "ca.pem"), caPem);
+  await writeFile(join(dir, "token"), `${token}\n`);
+}
+
+function client(overrides: Partial<HttpSignerClientOptions> = {}): SignerClient {
+  const c = createHttpSignerClient({
+    url,
+    clientCertFile: join(dir, "client.pem"),
+    clientKeyFile: join(dir, "client-key.pem"),
+    caFile: join(dir, "ca.pem"),
+    tokenFile: join(dir, "token"),
+    timeoutMs: 5_000,
+    ...overrides,
+  });
+  clients.push(c);
+  return c;
+}
+
+/** The SignerError `promise` rejects with. */
+async function signerError(promise: Promise<unknown>): Promise<SignerError> {
+  const error: unknown = await promise.then(() => undefined, (e: unknown) => e);
+  if (!(error instanceof SignerError)) throw new Error(`expected a SignerError, got ${String(error)}`);
+  return error;
+}
+
+let serverCaPem: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "edgeca-signer-client-"));
+  const identity = await createServerCertificate();
+  serverCaPem = identity.caPem;
+  clientCa = await createTestCa("CN=test shim client CA");
+  await writeMaterial("CN=edgeca-shim", "token-1", serverCaPem);
+  // The signer's edge: TLS with a client certificate required from the test CA.
+  server = createServer({ key: identity.keyPem, cert: identity.certPem, ca: clientCa.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      const peer = (req.socket as TLSSocket).getPeerCertificate();
+      seen.push({ method: req.method ?? "", path: req.url ?? "", authorization: req.headers.authorization, contentType: req.headers["content-type"], clientSubject: peer.subject.CN, body });
+      handler(req, res, body);
+    });
+    res.on("error", () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+beforeEach(() => {
+  seen.length = 0;
+  handler = json(200, ANSWER);
+});
+
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close();
+  server.closeAllConnections();
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("createHttpSignerClient", () => {
+  it("POSTs the request as JSON with the bearer token and the client certificate, and parses the 200 answer", async () => {
+    const observed: string[] = [];
+    const c = client({ observe: (endpoint, status) => observed.push(`${endpoint} ${status}`) });
+    await expect(c.sign(REQUEST)).resolves.toEqual(ANSWER);
+    expect(seen).toEqual([{ method: "POST", path: "/v1/sign", authorization: "Bearer token-1", contentType: "application/json", clientSubject: "edgeca-shim", body: JSON.stringify(REQUEST) }]);
+    expect(observed).toEqual(["v1/sign 200"]);
+  });
+
+  it("GETs and parses the bundle", async () => {
+    handler = json(200, { roots: ["r"], pem: "r" });
+    await expect(client().bundle()).resolves.toEqual({ roots: ["r"], pem: "r" });
+    expect(seen[0]).toMatchObject({ method: "GET", path: "/v1/bundle" });
+  });
+
+  it("sends no Authorization header without a token file", async () => {
+    await client({ tokenFile: undefined }).sign(REQUEST);
+    expect(seen[0]?.authorization).toBeUndefined();
+  });
+
+  it("turns a problem+json answer into a SignerError with status, problem and terminal verdict", async () => {
+    handler = json(422, problem(422, "policy_denied", "namespace kube-system is not allowed"));
+    const error = await signerError(client().sign(REQUEST));
+    expect([error.status, error.problem?.code, error.problem?.detail, error.terminal, error.reason]).toEqual([422, "policy_denied", "namespace kube-system is not allowed", true, "PolicyDenied"]);
+  });
+
+  it("carries a 429's Retry-After as retryAfterMs", async () => {
+    handler = json(429, problem(429, "rate_limited", "budget spent"), { "retry-after": "7" });
+    const error = await signerError(client().sign(REQUEST));
+    expect([error.status, error.retryAfterMs, error.terminal]).toEqual([429, 7_000, false]);
+  });
+
+  it("a bare 5xx without a problem document is an error with the status only", async () => {
+    handler = (_req, res) => { res.writeHead(502, { "content-type": "text/html" }).end("<html>bad gateway</html>"); };
+    const error = await signerError(client().sign(REQUEST));
+    expect([error.status, error.problem, error.terminal, error.reason]).toEqual([502, undefined, false, "SignerHttp502"]);
+  });
+
+  it("refuses a 200 whose body is not JSON, or not the schema", async () => {
+    handler = (_req, res) => { res.writeHead(200).end("certificate follows"); };
+    const notJson = await signerError(client().sign(REQUEST));
+    expect([notJson.status, notJson.message]).toEqual([200, "the signer answered 200 with a body that is not JSON"]);
+    handler = json(200, { certificateChain: "" });
+    await expect(client().sign(REQUEST)).rejects.toThrow(/does not match the schema/);
+  });
+
+  it("refuses an answer over 1 MiB", async () => {
+    handler = (_req, res) => { res.writeHead(200, { "content-type": "application/json" }).end(`"${"x".repeat(2 * 1024 * 1024)}"`); };
+    await expect(client().sign(REQUEST)).rejects.toThrow(/over 1048576 bytes/);
+  });
+
+  it("gives up after the timeout with an error that reads as unreachable", async () => {
+    handler = () => undefined;
+    const error = await signerError(client({ timeoutMs: 300 }).sign(REQUEST));
+    expect(error.message).toBe("no answer from the signer within 300 ms");
+    expect(error.reason).toBe("SignerUnreachable");
+  });
+
+  it("says it cannot reach a signer that is not listening", async () => {
+    const error = await signerError(client({ url: "https://127.0.0.1:9" }).sign(REQUEST));
+    expect(error.message).toMatch(/cannot reach the signer: .*ECONNREFUSED/);
+    expect(error.status).toBeUndefined();
+  });
+
+  it("re-reads the token file when it changes", async () => {
+    const c = client();
+    await c.sign(REQUEST);
+    await writeFile(join(dir, "token"), "token-2-rotated\n");
+    await c.sign(REQUEST);
+    expect(seen.map((s) => s.authorization)).toEqual(["Bearer token-1", "Bearer token-2-rotated"]);
+    await writeFile(join(dir, "token"), "token-1\n");
+  });
+
+  it("presents a renewed client certificate without a restart", async () => {
+    const c = client();
+    await c.sign(REQUEST);
+    await writeMaterial("CN=edgeca-shim-renewed", "token-1", serverCaPem);
+    await c.sign(REQUEST);
+    expect(seen.map((s) => s.clientSubject)).toEqual(["edgeca-shim", "edgeca-shim-renewed"]);
+    await writeMaterial("CN=edgeca-shim", "token-1", serverCaPem);
+  });
+
+  it("fails at creation, naming the file, when a file cannot be read", () => {
+    expect(() => client({ tokenFile: join(dir, "missing-token") })).toThrow(/cannot read the signer client's files: .*missing-token/);
+  });
+});
