@@ -5,6 +5,7 @@ import { initCommand } from "./init.ts";
 import { demoCommand } from "./demo.ts";
 import { localUpCommand } from "./local-up.ts";
 import { caCommands } from "./ca-commands.ts";
+import { auditCommand } from "./audit.ts";
 
 /** Every sub-command, in the order `edgeca --help` lists them. */
 export const commands: readonly Command[] = [
@@ -13,5 +14,6 @@ export const commands: readonly Command[] = [
   verifyCommand,
   localUpCommand,
   demoCommand,
+  auditCommand,
   ...caCommands,
 ];
