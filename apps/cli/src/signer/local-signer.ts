@@ -4,6 +4,7 @@
  * connections straight to workerd's own socket for the Worker, the verdict in workerd's cf-blob header.
  * Also the self-hosted deployment mode (`edgeca signer serve`, README "Self-hosted signer").
  */
+import type { Readable } from "node:stream";
 import { startEdgeEmulator, type EdgeOrigin } from "@edgeca/testenv";
 import { Miniflare } from "miniflare";
 import { edgeIdentityPaths, loadOrCreateEdgeIdentity } from "./edge-identity.ts";
@@ -21,6 +22,16 @@ export interface LocalSignerOptions {
   readonly answerDelayMs?: number;
   /** workerd processes the edge balances between (default 1; see README "Self-hosted signer"). */
   readonly workerdInstances?: number;
+  /**
+   * Where the Worker's console output (one audit record per decision) goes, as raw bytes; default this
+   * process's stdout and stderr. The benchmark passes a sink so its table stays readable.
+   */
+  readonly workerOutput?: WorkerOutput;
+}
+
+export interface WorkerOutput {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
 }
 
 export interface LocalSigner {
@@ -42,7 +53,7 @@ export interface LocalSigner {
  */
 const WORKERD_CF_BLOB_HEADER = "MF-CF-Blob";
 
-function startWorkerd(bundle: WorkerBundle, material: LocalMaterial): Miniflare {
+function startWorkerd(bundle: WorkerBundle, material: LocalMaterial, output: WorkerOutput): Miniflare {
   return new Miniflare({
     modules: true,
     scriptPath: bundle.scriptPath,
@@ -54,6 +65,12 @@ function startWorkerd(bundle: WorkerBundle, material: LocalMaterial): Miniflare 
     // A socket of workerd's own that serves the Worker itself, not Miniflare's entry worker: client
     // `MF-*` headers cannot steer anything, and answers carry nothing Miniflare adds.
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    // Piped as bytes: Miniflare's default splits workerd's output into lines and console.logs each one,
+    // a cost on every request now that each decision writes an audit line.
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      stdout.pipe(output.stdout, { end: false });
+      stderr.pipe(output.stderr, { end: false });
+    },
   });
 }
 
@@ -68,7 +85,8 @@ export async function startLocalSigner(options: LocalSignerOptions): Promise<Loc
   const bundle = options.bundle ?? (await sharedWorkerBundle());
   const instances = options.workerdInstances ?? 1;
   if (!Number.isInteger(instances) || instances < 1 || instances > 16) throw new RangeError(`workerdInstances must be an integer from 1 to 16, got ${instances}`);
-  const runtimes = Array.from({ length: instances }, () => startWorkerd(bundle, material));
+  const output = options.workerOutput ?? { stdout: process.stdout, stderr: process.stderr };
+  const runtimes = Array.from({ length: instances }, () => startWorkerd(bundle, material, output));
   const disposeAll = async (): Promise<void> => {
     await Promise.all(runtimes.map((mf) => mf.dispose()));
   };

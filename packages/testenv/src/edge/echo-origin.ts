@@ -1,7 +1,7 @@
 /**
  * A plain-HTTP origin for the edge's tests that behaves like workerd's direct socket where it matters:
  * it reads `cf` from the cf-blob header and drops that header, and answers what it received as JSON.
- * `/teapot` answers 418 with a header of its own, `/refuse-large` refuses a body over 64 KiB by its
+ * `/teapot` answers 418 with a header of its own, `/chunked` answers with chunked transfer coding, `/refuse-large` refuses a body over 64 KiB by its
  * declared length without reading it (as the Worker does) and then closes, and `/mf-leak` answers with
  * `mf-*` headers the edge must not return.
  */
@@ -34,6 +34,15 @@ function answer(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
   const path = req.url ?? "";
   if (path === "/teapot") {
     res.writeHead(418, { "x-kettle": "on", "content-type": "text/plain" }).end("short and stout");
+    return;
+  }
+  if (path === "/chunked") {
+    // No length: node:http frames this with chunked transfer coding, with a trailer.
+    res.writeHead(200, { "content-type": "text/plain", trailer: "x-sum" });
+    res.write("first,");
+    res.write("second,");
+    res.addTrailers({ "x-sum": "2" });
+    res.end("third");
     return;
   }
   if (path === "/mf-leak") {

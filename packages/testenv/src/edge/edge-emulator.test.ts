@@ -146,6 +146,14 @@ describe("edge emulator", () => {
     expect(answer.body).toBe("short and stout");
   });
 
+  it("returns a chunked answer of the upstream whole, with its length", async () => {
+    const answer = await call(edge, "/chunked");
+    expect(answer.status).toBe(200);
+    expect(answer.body).toBe("first,second,third");
+    expect(answer.headers["content-length"]).toBe("18");
+    expect(answer.headers["transfer-encoding"]).toBeUndefined();
+  });
+
   it("answers 502 problem+json naming the cause when the upstream is down", async () => {
     const gone = await startEchoOrigin();
     await gone.close();

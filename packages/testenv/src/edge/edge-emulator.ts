@@ -72,7 +72,8 @@ function cfBlobFor(socket: TLSSocket): string {
   let blob = cfBlobs.get(socket);
   if (blob === undefined) {
     const cf: EdgeRequestCf = { tlsClientAuth: describeClientCertificate(socket) };
-    blob = JSON.stringify(cf);
+    // Header values are bytes: non-ASCII (a UTF-8 name in a DN) travels as JSON escapes, which parse the same.
+    blob = JSON.stringify(cf).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
     cfBlobs.set(socket, blob);
   }
   return blob;

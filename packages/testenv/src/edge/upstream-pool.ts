@@ -1,10 +1,12 @@
 /**
  * The edge's side towards the Worker: plain HTTP/1.1 over pooled keep-alive loopback connections to
- * workerd's own sockets (Miniflare's `unsafeDirectSockets`), one pool per origin, each request to the
- * origin with the fewest requests in flight. This replaces web streams and `dispatchFetch`: no Request
- * or Response objects, no stream adapters, no Miniflare entry worker in the path.
+ * workerd's own sockets (Miniflare's `unsafeDirectSockets`), each request to the origin with the fewest
+ * requests in flight. This replaces web streams and `dispatchFetch`: no Request or Response objects, no
+ * Miniflare entry worker in the path, and not node:http's client either — each request is one write of
+ * a prepared head and the body, and each answer is read by http1-answer-parser.ts.
  */
-import { Agent, request, type IncomingMessage } from "node:http";
+import { connect, type Socket } from "node:net";
+import { AnswerSyntaxError, parseAnswer, type ParsedAnswer } from "./http1-answer-parser.ts";
 
 /** A plain-HTTP origin on loopback (a workerd socket serving the Worker). */
 export interface EdgeOrigin {
@@ -15,8 +17,9 @@ export interface EdgeOrigin {
 /** One request as the edge forwards it. */
 export interface UpstreamRequest {
   readonly method: string;
+  /** Origin-form target, already checked (request-target.ts). */
   readonly path: string;
-  /** Flat `[name, value, …]`, already filtered (see forwarded-headers.ts). */
+  /** Flat `[name, value, …]`, already filtered (see forwarded-headers.ts); values hold no CR or LF. */
   readonly headers: readonly string[];
   readonly body: readonly Buffer[];
 }
@@ -34,79 +37,170 @@ export class UpstreamError extends Error {
 }
 
 /** Upper bound of connections per origin: more than any client here keeps in flight, few enough for workerd. */
-const MAX_SOCKETS = 64;
+const MAX_CONNECTIONS = 64;
 
-interface Slot {
-  readonly origin: EdgeOrigin;
-  readonly agent: Agent;
-  inFlight: number;
+/** How one exchange on one connection ended. */
+type Outcome = { readonly ok: true; readonly answer: ParsedAnswer; readonly written: boolean } | { readonly ok: false; readonly error: Error; readonly received: number };
+
+function head(req: UpstreamRequest): Buffer {
+  let text = `${req.method} ${req.path} HTTP/1.1\r\n`;
+  for (let i = 0; i + 1 < req.headers.length; i += 2) text += `${req.headers[i] ?? ""}: ${req.headers[i + 1] ?? ""}\r\n`;
+  // Header values arrive from Node's parser as latin1 strings; the cf blob is ASCII (escaped JSON).
+  return Buffer.from(`${text}\r\n`, "latin1");
+}
+
+/** Writes `req` on `socket` and reads one answer; never rejects (the caller decides about retrying). */
+function exchange(socket: Socket, req: UpstreamRequest): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let received: Buffer = Buffer.alloc(0);
+    let written = false;
+    let settled = false;
+    const finish = (outcome: Outcome): void => {
+      if (settled) return;
+      settled = true;
+      socket.off("data", onData).off("end", onEnd).off("close", onEnd).off("error", onError);
+      resolve(outcome);
+    };
+    const attempt = (ended: boolean): void => {
+      try {
+        const answer = parseAnswer(received, req.method, ended);
+        if (answer !== undefined) finish({ ok: true, answer, written });
+      } catch (error) {
+        finish({ ok: false, error: error instanceof AnswerSyntaxError ? error : new UpstreamError(String(error)), received: received.length });
+      }
+    };
+    const onData = (chunk: Buffer): void => {
+      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+      attempt(false);
+    };
+    const onEnd = (): void => {
+      attempt(true);
+    };
+    // workerd may answer before it has read the whole body (the Worker refuses a large body by its
+    // declared length) and reset the connection while the rest is being written: an answer already read
+    // whole is the Worker's, so a reset after it is not an upstream failure.
+    const onError = (error: Error): void => {
+      try {
+        const answer = parseAnswer(received, req.method, true);
+        if (answer !== undefined) finish({ ok: true, answer, written: false });
+      } catch {
+        finish({ ok: false, error, received: received.length });
+      }
+    };
+    socket.on("data", onData).on("end", onEnd).on("close", onEnd).on("error", onError);
+    socket.cork();
+    socket.write(head(req));
+    for (const chunk of req.body) socket.write(chunk);
+    socket.write(Buffer.alloc(0), () => {
+      written = true;
+    });
+    socket.uncork();
+  });
+}
+
+/** Keep-alive connections to one origin, reused last-in first-out so a light load keeps few warm. */
+class OriginConnections {
+  readonly #idle: Socket[] = [];
+  readonly #waiting: ((socket: Socket | Error) => void)[] = [];
+  #open = 0;
+  inFlight = 0;
+
+  constructor(readonly origin: EdgeOrigin) {}
+
+  /** An open connection: an idle one (`reused`) or a new one. */
+  async acquire(): Promise<{ socket: Socket; reused: boolean }> {
+    for (let s = this.#idle.pop(); s !== undefined; s = this.#idle.pop()) {
+      if (!s.destroyed) return { socket: s.ref(), reused: true };
+    }
+    if (this.#open >= MAX_CONNECTIONS) {
+      const handed = await new Promise<Socket | Error>((resolve) => this.#waiting.push(resolve));
+      if (handed instanceof Error) throw handed;
+      return { socket: handed, reused: true };
+    }
+    return { socket: await this.#connect(), reused: false };
+  }
+
+  /** Returns a connection after an exchange; anything not cleanly reusable is closed. */
+  release(socket: Socket, reusable: boolean): void {
+    if (!reusable || socket.destroyed) {
+      socket.destroy();
+      const next = this.#waiting.shift();
+      if (next !== undefined) this.#connect().then(next, next);
+      return;
+    }
+    const next = this.#waiting.shift();
+    if (next !== undefined) next(socket);
+    // Idle connections must not keep the process alive.
+    else this.#idle.push(socket.unref());
+  }
+
+  #connect(): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: this.origin.host, port: this.origin.port, noDelay: true });
+      this.#open += 1;
+      const onConnectError = (error: Error): void => {
+        reject(new UpstreamError(error.message, { cause: error }));
+      };
+      socket.once("error", onConnectError);
+      socket.once("connect", () => {
+        socket.off("error", onConnectError);
+        resolve(socket);
+      });
+      // Errors between exchanges (a reset on an idle connection) only end the connection.
+      socket.on("error", () => undefined);
+      socket.once("close", () => {
+        this.#open -= 1;
+        const at = this.#idle.indexOf(socket);
+        if (at >= 0) this.#idle.splice(at, 1);
+      });
+    });
+  }
+
+  close(): void {
+    for (const s of this.#idle.splice(0)) s.destroy();
+    for (const w of this.#waiting.splice(0)) w(new UpstreamError("the edge is closing"));
+  }
 }
 
 export class UpstreamPool {
-  readonly #slots: Slot[];
+  readonly #origins: OriginConnections[];
 
   constructor(origins: readonly EdgeOrigin[]) {
     if (origins.length === 0) throw new Error("edge: at least one upstream origin is needed");
-    this.#slots = origins.map((origin) => ({
-      origin,
-      // LIFO keeps the few connections a light load needs warm instead of cycling through all of them.
-      agent: new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, scheduling: "lifo" }),
-      inFlight: 0,
-    }));
+    this.#origins = origins.map((o) => new OriginConnections(o));
   }
 
   /** Sends `req` to the least busy origin and resolves with its complete answer. */
   async send(req: UpstreamRequest): Promise<UpstreamAnswer> {
-    let slot = this.#slots[0] as Slot;
-    for (const s of this.#slots) if (s.inFlight < slot.inFlight) slot = s;
-    slot.inFlight += 1;
+    let target = this.#origins[0] as OriginConnections;
+    for (const o of this.#origins) if (o.inFlight < target.inFlight) target = o;
+    target.inFlight += 1;
     try {
-      return await exchange(slot, req);
+      return await sendOn(target, req);
     } finally {
-      slot.inFlight -= 1;
+      target.inFlight -= 1;
     }
   }
 
-  /** Closes every pooled connection. */
+  /** Closes every idle connection and refuses what waits for one. */
   close(): void {
-    for (const s of this.#slots) s.agent.destroy();
+    for (const o of this.#origins) o.close();
   }
 }
 
-function exchange(slot: Slot, req: UpstreamRequest): Promise<UpstreamAnswer> {
-  return new Promise((resolve, reject) => {
-    let response: IncomingMessage | undefined;
-    const chunks: Buffer[] = [];
-    const finish = (res: IncomingMessage): void => {
-      resolve({ status: res.statusCode ?? 502, rawHeaders: res.rawHeaders, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) });
-    };
-    const upstream = request({
-      agent: slot.agent,
-      host: slot.origin.host,
-      port: slot.origin.port,
-      method: req.method,
-      path: req.path,
-      headers: [...req.headers],
-    });
-    upstream.on("response", (res) => {
-      response = res;
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => {
-        finish(res);
-      });
-      res.on("error", (error) => {
-        if (res.complete) finish(res);
-        else reject(new UpstreamError(`the answer broke off: ${error.message}`, { cause: error }));
-      });
-    });
-    // workerd may answer before it has read the whole body (the Worker refuses a large body by its
-    // declared length) and then reset the connection while the rest is still being written: an answer
-    // already read whole is the Worker's, so a reset after it is not an upstream failure.
-    upstream.on("error", (error) => {
-      if (response?.complete === true) finish(response);
-      else if (response === undefined) reject(new UpstreamError(error.message, { cause: error }));
-    });
-    for (const chunk of req.body) upstream.write(chunk);
-    upstream.end();
-  });
+async function sendOn(origin: OriginConnections, req: UpstreamRequest): Promise<UpstreamAnswer> {
+  for (let attempt = 0; ; attempt += 1) {
+    const { socket, reused } = await origin.acquire();
+    const outcome = await exchange(socket, req);
+    if (outcome.ok) {
+      const { answer, written } = outcome;
+      origin.release(socket, answer.reusable && written && answer.rest.length === 0);
+      return { status: answer.status, rawHeaders: answer.rawHeaders, body: answer.body };
+    }
+    origin.release(socket, false);
+    // A kept-alive connection the origin closed just before this request got nothing back: the request
+    // was not processed, so it goes once more on a fresh connection (what browsers and proxies do).
+    if (reused && outcome.received === 0 && attempt === 0) continue;
+    throw outcome.error instanceof UpstreamError ? outcome.error : new UpstreamError(outcome.error.message, { cause: outcome.error });
+  }
 }
