@@ -26,14 +26,17 @@ export function identityOf(sans: readonly string[]): string {
 
 export class ThrottleRecorder {
   readonly #labelled = new Set<string>();
+  readonly #metrics: ShimMetrics;
 
-  constructor(private readonly metrics: ShimMetrics) {}
+  constructor(metrics: ShimMetrics) {
+    this.#metrics = metrics;
+  }
 
   /** Counts and logs one throttled sign request for `signer` and the CSR's `sans`. */
   record(signer: string, sans: readonly string[], error: SignerError, log: Logger): void {
     const identity = identityOf(sans);
     if (!this.#labelled.has(identity) && this.#labelled.size < MAX_IDENTITY_LABELS) this.#labelled.add(identity);
-    this.metrics.throttled.inc({ signer, identity: this.#labelled.has(identity) ? identity : OTHER_IDENTITY });
+    this.#metrics.throttled.inc({ signer, identity: this.#labelled.has(identity) ? identity : OTHER_IDENTITY });
     log.warn("the signer throttled this identity (issuance budget spent); will retry after Retry-After", {
       identity,
       retryAfterSeconds: error.retryAfterMs === undefined ? null : Math.ceil(error.retryAfterMs / 1000),
