@@ -1,21 +1,71 @@
 #!/usr/bin/env node
 /**
- * Benchmarks: `npm run bench -- signer [--json] [--count N] [--seconds S] [--concurrency C]`.
- * Prints a table; with --json the last line is one JSON object (see bench-report.ts).
+ * Benchmarks: `npm run bench -- <name> [--json] [--count N] [--seconds S] [--concurrency C] …`, one entry
+ * of BENCHMARKS per name. Prints a table; with --json the last line is one JSON object.
  */
 import "reflect-metadata";
 import { parseArgs } from "node:util";
 import { benchSummary, formatBenchTable } from "./bench-report.ts";
+import { CfsslMissingError } from "./cfssl-server.ts";
+import { runHttpBench } from "./http-bench.ts";
+import { formatHttpTable, httpSummary } from "./http-report.ts";
 import { runSignerBench } from "./signer-bench.ts";
 
-const USAGE = "usage: npm run bench -- signer [--json] [--count N (default 2000)] [--seconds S (default 3)] [--concurrency C (default 16)] [--dir DIR (edgeca init material; default: a fresh init)]";
+type Flags = Readonly<Record<string, string | boolean | undefined>>;
+type Log = (line: string) => void;
+
+/** One benchmark: its usage line and how it runs from the parsed flags (throws on a bad flag value). */
+interface Benchmark {
+  readonly usage: string;
+  run(values: Flags, log: Log): Promise<{ readonly table: string; readonly summary: unknown }>;
+}
+
+/** A flag with a value the benchmark cannot use; main prints it with the usage and exits 2. */
+class FlagError extends Error {
+  override readonly name = "FlagError";
+}
 
 function positiveInt(value: string | undefined, fallback: number, flag: string): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive integer, got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0) throw new FlagError(`${flag} must be a positive integer, got "${value}"`);
   return n;
 }
+
+const str = (value: string | boolean | undefined): string | undefined => (typeof value === "string" ? value : undefined);
+const dirOf = (values: Flags): { dir?: string } => (typeof values.dir === "string" ? { dir: values.dir } : {});
+
+const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
+  signer: {
+    usage: "signer [--json] [--count N (default 2000)] [--seconds S (default 3)] [--concurrency C (default 16)] [--dir DIR (edgeca init material; default: a fresh init)]",
+    async run(values, log) {
+      const options = {
+        count: positiveInt(str(values.count), 2000, "--count"),
+        seconds: positiveInt(str(values.seconds), 3, "--seconds"),
+        concurrency: positiveInt(str(values.concurrency), 16, "--concurrency"),
+        ...dirOf(values),
+      };
+      const result = await runSignerBench(options, log);
+      return { table: formatBenchTable(result), summary: benchSummary(result) };
+    },
+  },
+  http: {
+    usage: "http [--json] [--count N (default 4000)] [--seconds S (default 8)] [--concurrency C (default 16)] [--workerd N (default 1)] [--dir DIR] (needs cfssl: golang-cfssl)",
+    async run(values, log) {
+      const options = {
+        count: positiveInt(str(values.count), 4000, "--count"),
+        seconds: positiveInt(str(values.seconds), 8, "--seconds"),
+        concurrency: positiveInt(str(values.concurrency), 16, "--concurrency"),
+        workerdInstances: positiveInt(str(values.workerd), 1, "--workerd"),
+        ...dirOf(values),
+      };
+      const result = await runHttpBench(options, log);
+      return { table: formatHttpTable(result), summary: httpSummary(result) };
+    },
+  },
+};
+
+const USAGE = `usage: npm run bench -- ${Object.values(BENCHMARKS).map((b) => b.usage).join("\n       npm run bench -- ")}`;
 
 async function main(argv: readonly string[]): Promise<number> {
   let parsed;
@@ -23,7 +73,15 @@ async function main(argv: readonly string[]): Promise<number> {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { json: { type: "boolean" }, dir: { type: "string" }, count: { type: "string" }, seconds: { type: "string" }, concurrency: { type: "string" }, help: { type: "boolean" } },
+      options: {
+        json: { type: "boolean" },
+        dir: { type: "string" },
+        count: { type: "string" },
+        seconds: { type: "string" },
+        concurrency: { type: "string" },
+        workerd: { type: "string" },
+        help: { type: "boolean" },
+      },
     });
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
@@ -34,27 +92,27 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length !== 1 || positionals[0] !== "signer") {
+  const benchmark = positionals.length === 1 ? BENCHMARKS[positionals[0] ?? ""] : undefined;
+  if (benchmark === undefined) {
     console.error(`unknown benchmark "${positionals.join(" ")}"\n${USAGE}`);
     return 2;
   }
-  let options;
+  let outcome;
   try {
-    options = {
-      count: positiveInt(values.count, 2000, "--count"),
-      seconds: positiveInt(values.seconds, 3, "--seconds"),
-      concurrency: positiveInt(values.concurrency, 16, "--concurrency"),
-      ...(values.dir === undefined ? {} : { dir: values.dir }),
-    };
+    outcome = await benchmark.run(values, (line) => {
+      console.error(`bench: ${line}`);
+    });
   } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
+    if (error instanceof CfsslMissingError) {
+      console.error(`bench: ${error.message}`);
+      return 1;
+    }
+    if (!(error instanceof FlagError)) throw error;
+    console.error(`${error.message}\n${USAGE}`);
     return 2;
   }
-  const result = await runSignerBench(options, (line) => {
-    console.error(`bench: ${line}`);
-  });
-  console.log(formatBenchTable(result));
-  if (values.json === true) console.log(JSON.stringify(benchSummary(result)));
+  console.log(outcome.table);
+  if (values.json === true) console.log(JSON.stringify(outcome.summary));
   return 0;
 }
 

@@ -1,0 +1,153 @@
+/**
+ * `npm run bench -- http`: `edgeca signer serve` (the real stack, in-process: the edge emulator with mTLS
+ * and the Worker in workerd) against `cfssl serve` (plain HTTP), with the same bounded loopback client
+ * and the same P-256 CSR, in one run, one at a time and with `concurrency` in flight, in alternating
+ * slices so load from other processes falls on both alike.
+ */
+import { X509Certificate } from "node:crypto";
+import { readFile, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { loadavg } from "node:os";
+import { Writable } from "node:stream";
+import { createIstioCsr } from "@edgeca/testenv";
+import { initMaterial, startLocalSigner, type LocalSigner } from "../signer/index.ts";
+import { ensureCfssl, startCfssl, type CfsslServer } from "./cfssl-server.ts";
+import { BenchClient, type ClientAnswer } from "./http-client.ts";
+import { LatencyRecorder } from "./latency.ts";
+import { measurePair, type Rate } from "./rate.ts";
+
+export interface HttpBenchOptions {
+  /** Upper bound of requests per side and measurement. */
+  readonly count: number;
+  /** Upper bound of seconds per side and measurement. */
+  readonly seconds: number;
+  /** In flight for the concurrent measurement. */
+  readonly concurrency: number;
+  /** Material from `edgeca init --out DIR`; absent: a fresh init in a temporary directory. */
+  readonly dir?: string;
+  /** workerd processes behind the edge (startLocalSigner's `workerdInstances`). */
+  readonly workerdInstances?: number;
+}
+
+export interface SideFigures {
+  readonly rate: Rate;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+export interface HttpBenchRow {
+  readonly inFlight: number;
+  readonly ours: SideFigures;
+  readonly cfssl: SideFigures;
+}
+
+export interface HttpBenchResult {
+  readonly options: HttpBenchOptions;
+  readonly rows: readonly HttpBenchRow[];
+  /** Subject and issuer of the first certificate each side answered with (checked to parse). */
+  readonly firstCertificates: { readonly ours: CertificateSeen; readonly cfssl: CertificateSeen };
+  /** 1-minute load average at the start and the end of the run. */
+  readonly loadAverage: readonly [number, number];
+}
+
+export interface CertificateSeen {
+  readonly subjectAltName: string;
+  readonly issuer: string;
+  readonly fingerprint256: string;
+}
+
+const SPIFFE_ID = "spiffe://cluster.local/ns/default/sa/bookinfo-productpage";
+const ISTIOD = "system:serviceaccount:istio-system:istiod";
+const USAGES = ["digital signature", "key encipherment", "server auth", "client auth"];
+const ROUNDS = 4;
+
+function certificateFrom(side: string, answer: ClientAnswer, pick: (json: unknown) => unknown): X509Certificate {
+  if (answer.status !== 200) throw new Error(`${side} answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+  const pem = pick(JSON.parse(answer.body));
+  if (typeof pem !== "string") throw new Error(`${side}: no certificate in the answer: ${answer.body.slice(0, 300)}`);
+  return new X509Certificate(pem);
+}
+
+const seen = (cert: X509Certificate): CertificateSeen => ({ subjectAltName: cert.subjectAltName ?? "", issuer: cert.issuer, fingerprint256: cert.fingerprint256 });
+
+/** Rejects anything but a 200 (an op that quietly fails would be measured as fast). */
+const expect200 = (side: string) => (answer: ClientAnswer): void => {
+  if (answer.status !== 200) throw new Error(`${side} answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+};
+
+interface Sides {
+  readonly signer: LocalSigner;
+  readonly cfssl: CfsslServer;
+  readonly dir: string;
+}
+
+async function measureSides(sides: Sides, csrPem: string, options: HttpBenchOptions, log: (line: string) => void): Promise<Omit<HttpBenchResult, "options" | "loadAverage">> {
+  const config = JSON.parse(await readFile(join(sides.dir, "worker", "config.json"), "utf8")) as { clusters: { signerNames: string[] }[] };
+  const signerName = config.clusters[0]?.signerNames[0];
+  if (signerName === undefined) throw new Error(`${sides.dir}/worker/config.json names no signer`);
+  const oursBody = JSON.stringify({ signerName, csr: csrPem, usages: USAGES, expirationSeconds: 86_400, requestor: { username: ISTIOD } });
+  const cfsslBody = JSON.stringify({ certificate_request: csrPem });
+  const tls = {
+    caPem: sides.signer.serverCaPem,
+    certPem: await readFile(join(sides.dir, "client-cert.pem"), "utf8"),
+    keyPem: await readFile(join(sides.dir, "client-key.pem"), "utf8"),
+  };
+  const rows: HttpBenchRow[] = [];
+  let firstCertificates: HttpBenchResult["firstCertificates"] | undefined;
+  for (const inFlight of [1, options.concurrency]) {
+    const ours = new BenchClient(sides.signer.url, inFlight, tls);
+    const ref = new BenchClient(sides.cfssl.url, inFlight);
+    try {
+      if (firstCertificates === undefined) {
+        const mine = certificateFrom("signer serve", await ours.post("/v1/sign", oursBody), (j) => (j as { certificateChain?: unknown }).certificateChain);
+        const theirs = certificateFrom("cfssl serve", await ref.post("/api/v1/cfssl/sign", cfsslBody), (j) => (j as { result?: { certificate?: unknown } }).result?.certificate);
+        firstCertificates = { ours: seen(mine), cfssl: seen(theirs) };
+      }
+      log(`${inFlight} in flight: signer serve and cfssl serve in ${ROUNDS} alternating slices each`);
+      const oursLatency = new LatencyRecorder();
+      const cfsslLatency = new LatencyRecorder();
+      const oursOp = oursLatency.wrap(async () => { expect200("signer serve")(await ours.post("/v1/sign", oursBody)); });
+      const cfsslOp = cfsslLatency.wrap(async () => { expect200("cfssl serve")(await ref.post("/api/v1/cfssl/sign", cfsslBody)); });
+      // Warm-up: as many requests as there are connections, so both pools are open before timing.
+      await Promise.all(Array.from({ length: inFlight }, async () => { await oursOp(); await cfsslOp(); }));
+      oursLatency.recording = true;
+      cfsslLatency.recording = true;
+      const [oursRate, cfsslRate] = await measurePair(oursOp, cfsslOp, { count: options.count, seconds: options.seconds, concurrency: inFlight, rounds: ROUNDS });
+      const figures = (rate: Rate, l: LatencyRecorder): SideFigures => ({ rate, p50Ms: l.percentile(50), p99Ms: l.percentile(99) });
+      rows.push({ inFlight, ours: figures(oursRate, oursLatency), cfssl: figures(cfsslRate, cfsslLatency) });
+    } finally {
+      ours.close();
+      ref.close();
+    }
+  }
+  if (firstCertificates === undefined) throw new Error("no measurement ran");
+  return { rows, firstCertificates };
+}
+
+/** Runs the whole benchmark; `log` receives progress lines. */
+export async function runHttpBench(options: HttpBenchOptions, log: (line: string) => void): Promise<HttpBenchResult> {
+  const loadStart = loadavg()[0] ?? 0;
+  const cfsslBinary = await ensureCfssl(log);
+  if (options.dir === undefined) log("init: fresh CA material (edgeca init)");
+  const dir = options.dir ?? (await initMaterial());
+  const { csrPem } = await createIstioCsr({ keyType: "P-256", uris: [SPIFFE_ID] });
+  let signer: LocalSigner | undefined;
+  let cfssl: CfsslServer | undefined;
+  try {
+    log("starting signer serve (edge + workerd) and cfssl serve");
+    // The Worker's audit lines are written (workerd → pipe → this process) but not printed over the table.
+    const sink = new Writable({ write: (_chunk, _encoding, done) => { done(); } });
+    signer = await startLocalSigner({
+      dir,
+      workerOutput: { stdout: sink, stderr: process.stderr },
+      ...(options.workerdInstances === undefined ? {} : { workerdInstances: options.workerdInstances }),
+    });
+    cfssl = await startCfssl(cfsslBinary);
+    const measured = await measureSides({ signer, cfssl, dir }, csrPem, options, log);
+    return { options, ...measured, loadAverage: [loadStart, loadavg()[0] ?? 0] };
+  } finally {
+    await signer?.stop();
+    await cfssl?.stop();
+    if (options.dir === undefined) await rm(dirname(dir), { recursive: true, force: true });
+  }
+}

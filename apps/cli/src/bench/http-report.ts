@@ -1,0 +1,69 @@
+/** `npm run bench -- http`: the table and its one-line JSON summary. */
+import type { HttpBenchResult, HttpBenchRow } from "./http-bench.ts";
+
+/** issue 8: signer serve ≥ 0.8 × cfssl one at a time, ≥ 1.0 × with 16 in flight. */
+const TARGET_ONE = 0.8;
+const TARGET_CONCURRENT = 1.0;
+
+const ratioOf = (row: HttpBenchRow): number => (row.cfssl.rate.perSecond > 0 ? row.ours.rate.perSecond / row.cfssl.rate.perSecond : 0);
+const targetOf = (row: HttpBenchRow): number => (row.inFlight === 1 ? TARGET_ONE : TARGET_CONCURRENT);
+
+/** Aligned text: one line per in-flight level, then the certificates both sides answered with. */
+export function formatHttpTable(r: HttpBenchResult): string {
+  const o = r.options;
+  const lines = [
+    `signs per second over loopback, same client (node keep-alive agent), same P-256 CSR, alternating slices`,
+    `(bounded: ≤ ${o.count} requests and ≤ ${o.seconds} s per side and level; load average ${r.loadAverage[0].toFixed(2)} → ${r.loadAverage[1].toFixed(2)})`,
+    "",
+    "in flight   signer serve/s   cfssl serve/s   ours/cfssl   target   ours p50/p99 ms    cfssl p50/p99 ms",
+  ];
+  const ms = (a: number, b: number): string => `${a.toFixed(2)} / ${b.toFixed(2)}`;
+  for (const row of r.rows) {
+    const ratio = ratioOf(row);
+    const target = targetOf(row);
+    lines.push(
+      [
+        String(row.inFlight).padStart(9),
+        row.ours.rate.perSecond.toFixed(0).padStart(16),
+        row.cfssl.rate.perSecond.toFixed(0).padStart(15),
+        ratio.toFixed(2).padStart(12),
+        `≥ ${target.toFixed(1)} ${ratio >= target ? "met" : "MISSED"}`.padStart(14),
+        ms(row.ours.p50Ms, row.ours.p99Ms).padStart(17),
+        ms(row.cfssl.p50Ms, row.cfssl.p99Ms).padStart(19),
+      ].join(" "),
+    );
+  }
+  const c = r.firstCertificates;
+  lines.push(
+    "",
+    `signer serve (mTLS, edge → workerd) answered a certificate for ${c.ours.subjectAltName || "(no SAN)"} from "${c.ours.issuer.replaceAll("\n", ", ")}"`,
+    `cfssl serve (plain HTTP) answered a certificate from "${c.cfssl.issuer.replaceAll("\n", ", ")}"`,
+  );
+  return lines.join("\n");
+}
+
+/** The `--json` summary: one flat object. */
+export function httpSummary(r: HttpBenchResult): Record<string, number | boolean | string> {
+  const out: Record<string, number | boolean | string> = {
+    loadAverageStart: r.loadAverage[0],
+    loadAverageEnd: r.loadAverage[1],
+    oursCertificateSan: r.firstCertificates.ours.subjectAltName,
+    oursCertificateIssuer: r.firstCertificates.ours.issuer,
+    cfsslCertificateIssuer: r.firstCertificates.cfssl.issuer,
+  };
+  for (const row of r.rows) {
+    const key = row.inFlight === 1 ? "one" : "concurrent";
+    out[`${key}InFlight`] = row.inFlight;
+    out[`${key}OursPerSec`] = Math.round(row.ours.rate.perSecond);
+    out[`${key}CfsslPerSec`] = Math.round(row.cfssl.rate.perSecond);
+    out[`${key}Ratio`] = Math.round(ratioOf(row) * 100) / 100;
+    out[`${key}TargetMet`] = ratioOf(row) >= targetOf(row);
+    out[`${key}OursP50Ms`] = Math.round(row.ours.p50Ms * 100) / 100;
+    out[`${key}OursP99Ms`] = Math.round(row.ours.p99Ms * 100) / 100;
+    out[`${key}CfsslP50Ms`] = Math.round(row.cfssl.p50Ms * 100) / 100;
+    out[`${key}CfsslP99Ms`] = Math.round(row.cfssl.p99Ms * 100) / 100;
+    out[`${key}OursRequests`] = row.ours.rate.ops;
+    out[`${key}CfsslRequests`] = row.cfssl.rate.ops;
+  }
+  return out;
+}
