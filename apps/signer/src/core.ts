@@ -7,6 +7,7 @@
  *   const answer = await core.sign(signRequest, core.cluster("dev"));
  */
 import {
+  activeIssuerOf,
   decodePem,
   describeConfigError,
   encodePem,
@@ -93,7 +94,7 @@ export function parseSignerConfig(value: unknown): SignerConfig {
 export class SigningCore {
   private constructor(
     readonly config: SignerConfig,
-    /** The issuer that signs now. */
+    /** The issuer that signs now for clusters without an `activeIssuer` of their own. */
     readonly active: Issuer,
     /** Every configured issuer, by id (all loaded and checked, not only the active one). */
     readonly issuers: ReadonlyMap<string, Issuer>,
@@ -101,6 +102,8 @@ export class SigningCore {
     readonly bundle: Bundle,
     private readonly clients: ClientIndex,
     private readonly tokens: ReadonlyMap<string, TokenVerifier>,
+    /** The issuer of each cluster, by cluster name (its own `activeIssuer`, else the top-level one). */
+    private readonly byCluster: ReadonlyMap<string, Issuer>,
     private readonly now: () => number,
   ) {}
 
@@ -115,6 +118,13 @@ export class SigningCore {
     for (const ic of config.issuers) issuers.set(ic.id, await loadIssuer(ic, env[ic.keySecret], roots));
     const active = issuers.get(config.activeIssuer);
     if (active === undefined) throw new ConfigurationError(`activeIssuer "${config.activeIssuer}" is not loaded`);
+    const byCluster = new Map<string, Issuer>();
+    for (const c of config.clusters) {
+      const id = activeIssuerOf(config, c);
+      const issuer = issuers.get(id);
+      if (issuer === undefined) throw new ConfigurationError(`cluster "${c.name}": activeIssuer "${id}" is not loaded`);
+      byCluster.set(c.name, issuer);
+    }
     const rootPems = roots.map((r) => encodePem(r.der, "CERTIFICATE"));
     const tokens = new Map<string, TokenVerifier>();
     for (const c of config.clusters) {
@@ -130,20 +140,30 @@ export class SigningCore {
       { roots: rootPems, pem: rootPems.join("") },
       new ClientIndex(config.clusters),
       tokens,
+      byCluster,
       options.now ?? Date.now,
     );
   }
 
-  /** Why the signer cannot sign right now (the active issuing CA outside its validity), or undefined. */
-  unreadiness(): string | undefined {
-    return this.unreadinessAt(this.now());
+  /**
+   * Why the signer cannot sign right now for some cluster (its issuing CA outside its validity), or
+   * undefined; with `clusterName`, for that cluster only.
+   */
+  unreadiness(clusterName?: string): string | undefined {
+    const now = this.now();
+    for (const cluster of this.config.clusters) {
+      if (clusterName !== undefined && cluster.name !== clusterName) continue;
+      const why = unreadinessAt(this.issuerFor(cluster), now);
+      if (why !== undefined) return this.config.clusters.length > 1 ? `cluster "${cluster.name}": ${why}` : why;
+    }
+    return undefined;
   }
 
-  private unreadinessAt(now: number): string | undefined {
-    const issuer = this.active;
-    if (now < issuer.notBefore.getTime()) return `issuing CA "${issuer.id}" is not valid before ${issuer.notBefore.toISOString()}`;
-    if (now >= issuer.notAfter.getTime()) return `issuing CA "${issuer.id}" expired at ${issuer.notAfter.toISOString()}`;
-    return undefined;
+  /** The issuer that signs for `cluster` (chosen by the authenticated cluster, never by the request). */
+  issuerFor(cluster: ClusterConfig): Issuer {
+    const issuer = this.byCluster.get(cluster.name);
+    if (issuer === undefined) throw new Error(`no cluster named "${cluster.name}" in the configuration`);
+    return issuer;
   }
 
   /** The configured cluster with this name (for callers that authenticate by other means, e.g. the benchmark). */
@@ -177,10 +197,10 @@ export class SigningCore {
     }
     await proveKeyPossession(approved);
     if (options.gate !== undefined) await takeBudget(options.gate, cluster, approved, facts);
-    const issuer = this.active;
+    const issuer = this.issuerFor(cluster);
     if (facts !== undefined) facts.issuer = issuer.id;
     const now = this.now();
-    const unready = this.unreadinessAt(now);
+    const unready = unreadinessAt(issuer, now);
     if (unready !== undefined) throw new UnavailableError(unready);
     const { notBefore, notAfter } = validityFor(now, request.expirationSeconds, cluster.policy, issuer.notAfter);
     const leaf = await signTbs(
@@ -203,6 +223,13 @@ export class SigningCore {
       notAfter: isoString(notAfterIso, notAfter),
     };
   }
+}
+
+/** Why `issuer` cannot sign at `now` (outside its chain's validity), or undefined. */
+export function unreadinessAt(issuer: Issuer, now: number): string | undefined {
+  if (now < issuer.notBefore.getTime()) return `issuing CA "${issuer.id}" is not valid before ${issuer.notBefore.toISOString()}`;
+  if (now >= issuer.notAfter.getTime()) return `issuing CA "${issuer.id}" expired at ${issuer.notAfter.toISOString()}`;
+  return undefined;
 }
 
 /** Draws one issuance from the cluster's budgets: 429 when one is spent; the fail mode when the backend fails. */

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { describeConfigError, SignerConfig, type SignerConfigInput } from "./config.ts";
+import { activeIssuerOf, describeConfigError, SignerConfig, type SignerConfigInput } from "./config.ts";
 import { makeSelfSignedCa } from "./test-csr.ts";
 
 let ca: string;
@@ -73,5 +73,27 @@ describe("SignerConfig", () => {
     const c = minimal();
     const r = SignerConfig.safeParse({ ...c, clusters: [{ ...c.clusters[0], policy: { defaultLifetimeSeconds: 9e5, maxLifetimeSeconds: 6e5 } }] });
     expect(r.success).toBe(false);
+  });
+
+  it("lets a cluster name its own issuer, and falls back to the top-level one when it names none", () => {
+    const c = minimal();
+    const other = { name: "b", clientCertificates: { sha256Fingerprints: ["BB".repeat(32)] }, signerNames: ["example.com/foo"], activeIssuer: "ca2" };
+    const parsed = SignerConfig.parse({ ...c, issuers: [...c.issuers, { id: "ca2", chain: ca, keySecret: "EDGECA_CA_KEY_CA2" }], clusters: [...c.clusters, other] });
+    expect(parsed.clusters.map((cluster) => activeIssuerOf(parsed, cluster))).toEqual(["ca1", "ca2"]);
+  });
+
+  it("refuses a cluster's activeIssuer that is not listed, naming the cluster", () => {
+    const c = minimal();
+    const r = SignerConfig.safeParse({ ...c, clusters: [{ ...c.clusters[0], activeIssuer: "nope" }] });
+    expect(r.success).toBe(false);
+    if (!r.success) expect(describeConfigError(r.error)).toBe('clusters.0.activeIssuer: cluster "dev": activeIssuer "nope" is not an issuer id');
+  });
+
+  it("refuses two clusters of the same name (tokens, budgets and audit records are keyed by it)", () => {
+    const c = minimal();
+    const twin = { name: "dev", clientCertificates: { sha256Fingerprints: ["BB".repeat(32)] }, signerNames: ["example.com/foo"] };
+    const r = SignerConfig.safeParse({ ...c, clusters: [...c.clusters, twin] });
+    expect(r.success).toBe(false);
+    if (!r.success) expect(describeConfigError(r.error)).toBe('clusters.1.name: duplicate cluster name "dev"');
   });
 });

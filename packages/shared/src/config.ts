@@ -3,7 +3,9 @@
  * Public material only; each issuing CA's PKCS#8 key lives in the Workers secret its
  * entry names. Parsing checks every field and the cross-references, so a configuration that parses is
  * never half usable. A rotation A → A+B → B is three configurations: add B to `issuers` and its root to
- * `roots`; switch `activeIssuer` to B; drop A and A's root.
+ * `roots`; switch `activeIssuer` to B; drop A and A's root. A cluster may name its own `activeIssuer`
+ * (one intermediate per cluster under the shared root), so one cluster's rotation is a change to that
+ * cluster's entry alone.
  */
 import * as z from "zod";
 import { BudgetsConfig } from "./budget-config.ts";
@@ -86,6 +88,11 @@ export const ClusterConfig = z.object({
   policy: PolicyConfig.prefault({}),
   /** Issuance budgets and the fail mode of their backend (budget-config.ts). */
   budgets: BudgetsConfig.prefault({}),
+  /**
+   * The id of the issuer that signs this cluster's certificates; absent: the top-level `activeIssuer`.
+   * Chosen by the authenticated cluster, never by anything in a request.
+   */
+  activeIssuer: z.string().optional(),
 });
 export type ClusterConfig = z.infer<typeof ClusterConfig>;
 
@@ -117,7 +124,7 @@ export const SignerConfig = z
     signerNames: z.array(SignerName).min(1),
     clusters: z.array(ClusterConfig).min(1),
     issuers: z.array(IssuerConfig).min(1),
-    /** The id of the issuer that signs now. */
+    /** The id of the issuer that signs now for every cluster that names none of its own. */
     activeIssuer: z.string(),
     /** The trust bundle: every root a relying party should trust now (both during a rotation). */
     roots: z.array(z.string().min(1)).min(1),
@@ -136,7 +143,14 @@ export const SignerConfig = z
     });
     const names = new Set(c.signerNames);
     const seen = new Map<string, string>();
+    const clusterNames = new Set<string>();
     c.clusters.forEach((cluster, i) => {
+      // The name keys the cluster's token verifier, budgets and audit records: it must be unique.
+      if (clusterNames.has(cluster.name)) ctx.addIssue({ code: "custom", path: ["clusters", i, "name"], message: `duplicate cluster name "${cluster.name}"` });
+      clusterNames.add(cluster.name);
+      if (cluster.activeIssuer !== undefined && !ids.has(cluster.activeIssuer)) {
+        ctx.addIssue({ code: "custom", path: ["clusters", i, "activeIssuer"], message: `cluster "${cluster.name}": activeIssuer "${cluster.activeIssuer}" is not an issuer id` });
+      }
       cluster.signerNames.forEach((n, j) => {
         if (!names.has(n)) ctx.addIssue({ code: "custom", path: ["clusters", i, "signerNames", j], message: `"${n}" is not in signerNames` });
       });
@@ -149,6 +163,11 @@ export const SignerConfig = z
     });
   });
 export type SignerConfig = z.infer<typeof SignerConfig>;
+/** The id of the issuer that signs for `cluster`: its own `activeIssuer`, else the configuration's. */
+export function activeIssuerOf(config: Pick<SignerConfig, "activeIssuer">, cluster: Pick<ClusterConfig, "activeIssuer">): string {
+  return cluster.activeIssuer ?? config.activeIssuer;
+}
+
 /** The configuration as written (defaults may be omitted). */
 export type SignerConfigInput = z.input<typeof SignerConfig>;
 
