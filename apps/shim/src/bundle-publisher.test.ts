@@ -92,7 +92,9 @@ describe("BundlePublisher", () => {
     expect(bundlesOnly.fake.secrets.size).toBe(0);
     expect(bundlesOnly.fake.bundles.size).toBe(2);
   });
+});
 
+describe("BundlePublisher failures", () => {
   it("a failing target is logged and reported; the others are still published", async () => {
     const t = rig();
     t.fake.fail("readSecret", apiError(403, "secrets is forbidden"));

@@ -87,7 +87,9 @@ describe("BundleSync", () => {
     await t.sync.sync();
     expect(t.state.refreshes).toBe(3);
   });
+});
 
+describe("BundleSync failures and the loop", () => {
   it("a failed fetch logs a warning and publishes nothing when there is no bundle yet", async () => {
     const t = rig();
     t.state.fail = true;

@@ -104,7 +104,9 @@ describe("CsrController", () => {
     expect(t.reconciled).toEqual([]);
     t.controller.stop();
   });
+});
 
+describe("CsrController retries", () => {
   it("requeues a retry with per-CSR exponential backoff and forgets the backoff once done", async () => {
     const results: ReconcileResult[] = [{ kind: "retry", reason: "SignerUnreachable" }, { kind: "retry", reason: "SignerUnreachable" }, DONE, { kind: "retry", reason: "SignerUnreachable" }];
     const t = rig({ results: (_name, call) => results[call - 1] ?? DONE });
@@ -148,7 +150,9 @@ describe("CsrController", () => {
     expect(t.reconciled).toEqual(["a", "a"]);
     t.controller.stop();
   });
+});
 
+describe("CsrController workers", () => {
   it("stop() hands out no more work and drain() waits for the reconciles in flight", async () => {
     const gate = deferred<ReconcileResult>();
     const t = rig({ concurrency: 1, results: () => gate.promise });

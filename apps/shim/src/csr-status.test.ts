@@ -62,7 +62,9 @@ describe("writeStatus", () => {
     fake.fail("replace", apiError(409), { times: 4 });
     await expect(writeStatus(fake.api, cached, setCertificate(CHAIN))).resolves.toMatchObject({ outcome: "written" });
   });
+});
 
+describe("writeStatus when the CSR is gone or finished", () => {
   it("resolves gone on 404 from the write", async () => {
     const { fake, cached } = stored(csrObject("a"));
     fake.delete("a");

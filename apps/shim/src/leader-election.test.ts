@@ -98,7 +98,9 @@ describe("LeaderElector", () => {
     expect(e.logs.filter((l) => l.level !== "info")).toEqual([]);
     await Promise.all([a.elector.stop(), b.elector.stop()]);
   });
+});
 
+describe("LeaderElector expiry and renewal", () => {
   it("judges another holder's Lease expired by its own observation time, not by the Lease's renewTime", async () => {
     const e = election();
     // Renewed "long ago" by the holder's clock: no matter, we have not watched it for a lease duration yet.
@@ -143,7 +145,9 @@ describe("LeaderElector", () => {
     expect(e.logs.some((l) => l.level === "warn" && /renew deadline/.test(l.msg))).toBe(true);
     await a.elector.stop();
   });
+});
 
+describe("LeaderElector stop", () => {
   it("stop() steps down, waits for the drain, then releases the Lease so a standby takes over at once", async () => {
     const e = election();
     const a = e.candidate("a");

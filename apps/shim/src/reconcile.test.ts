@@ -203,6 +203,17 @@ describe("Reconciler when kube-apiserver fails the write", () => {
     expect(r.signer.requests).toHaveLength(1);
   });
 
+  it("a landed write whose watch event has not come yet: the retry's 409 re-read finds our certificate, counted once", async () => {
+    r.add("a", { requestPem: request.pem });
+    r.api.fail("replace", unreachable(), { landed: true });
+    await r.reconciler.reconcile("a");
+    await expect(r.reconciler.reconcile("a")).resolves.toEqual({ kind: "done", outcome: "issued" });
+    expect(r.api.calls).toEqual(["replace a", "replace a", "read a"]);
+    expect(certificateOf(r.cache.get("a"))).toBe(goodChain);
+    expect(await count("edgeca_shim_certificates_issued_total")).toBe(1);
+    expect(r.signer.requests).toHaveLength(1);
+  });
+
   it("forget() drops the kept answer: the next reconcile signs again", async () => {
     r.add("a", { requestPem: request.pem });
     r.api.fail("replace", unreachable());

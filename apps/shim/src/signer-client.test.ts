@@ -145,7 +145,9 @@ describe("createHttpSignerClient", () => {
     const error = await signerError(client().sign(REQUEST));
     expect([error.status, error.problem, error.terminal, error.reason]).toEqual([502, undefined, false, "SignerHttp502"]);
   });
+});
 
+describe("createHttpSignerClient refusals and timeouts", () => {
   it("refuses a 200 whose body is not JSON, or not the schema", async () => {
     handler = (_req, res) => { res.writeHead(200).end("certificate follows"); };
     const notJson = await signerError(client().sign(REQUEST));
@@ -171,7 +173,9 @@ describe("createHttpSignerClient", () => {
     expect(error.message).toMatch(/cannot reach the signer: .*ECONNREFUSED/);
     expect(error.status).toBeUndefined();
   });
+});
 
+describe("createHttpSignerClient file rotation", () => {
   it("re-reads the token file when it changes", async () => {
     const c = client();
     await c.sign(REQUEST);
