@@ -1,3 +1,5 @@
+import { createWriteStream } from "node:fs";
+import { join } from "node:path";
 import { parseFlags, UsageError, type Command } from "../command.ts";
 import { LocalMaterialError, startLocalSigner } from "../signer/index.ts";
 
@@ -13,7 +15,9 @@ see the README's "Self-hosted signer".
 
 The Worker is bundled by wrangler (deploy --dry-run) from apps/signer; its bindings are EDGECA_CONFIG from
 DIR/worker/config.json and the secrets in DIR/worker/secrets.json. The edge's serving CA is written to
-DIR/edge-ca-cert.pem. Stops cleanly on SIGINT/SIGTERM.
+DIR/edge-ca-cert.pem. The Worker's output, one audit record per /v1/sign decision, is printed and its
+records appended to DIR/audit.jsonl (read it with edgeca audit --file DIR/audit.jsonl). Stops cleanly on
+SIGINT/SIGTERM.
 
 flags:
   --dir DIR    the directory edgeca init --out wrote (required)
@@ -59,14 +63,21 @@ export const signerServeCommand: Command = {
     process.on("SIGTERM", onSignal);
     const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
     let signer;
+    const auditPath = join(values.dir, "audit.jsonl");
+    const audit = createWriteStream(auditPath, { flags: "a" });
+    audit.on("error", (error) => {
+      console.error(`cannot write ${auditPath}: ${error.message}`);
+    });
     try {
       signer = await startLocalSigner({
         dir: values.dir,
+        onAuditRecord: (record) => audit.write(`${JSON.stringify(record)}\n`),
         ...(port === undefined ? {} : { port }),
         ...(answerDelayMs === undefined ? {} : { answerDelayMs }),
         ...(workerdInstances === undefined ? {} : { workerdInstances }),
       });
     } catch (error) {
+      audit.end();
       if (error instanceof LocalMaterialError) throw new UsageError(error.message, { cause: error });
       if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError(`--port ${values.port ?? ""}: address in use`, { cause: error });
       throw error;
@@ -79,9 +90,11 @@ export const signerServeCommand: Command = {
     }
     console.log(`listening on ${signer.url}`);
     console.log(`edge CA (trust it to reach the signer): ${signer.serverCaPath}`);
+    console.log(`audit records appended to ${auditPath}`);
     if (answerDelayMs !== undefined && answerDelayMs > 0) console.log(`every answer delayed by ${answerDelayMs} ms (--rtt-ms)`);
     console.log(`${await stopSignal}: stopping`);
     await signer.stop();
+    await new Promise<void>((resolve) => audit.end(resolve));
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     console.log("stopped");

@@ -5,8 +5,10 @@
  * Also the self-hosted deployment mode (`edgeca signer serve`, README "Self-hosted signer").
  */
 import type { Readable } from "node:stream";
-import { startEdgeEmulator, type EdgeOrigin } from "@edgeca/testenv";
+import type { AuditRecord } from "@edgeca/shared";
+import { startEdgeEmulator, startEdgeThreads, type EdgeEmulatorOptions, type EdgeOrigin } from "@edgeca/testenv";
 import { Miniflare } from "miniflare";
+import { auditTap } from "./audit-tap.ts";
 import { edgeIdentityPaths, loadOrCreateEdgeIdentity } from "./edge-identity.ts";
 import { readLocalMaterial, type LocalMaterial } from "./local-material.ts";
 import { sharedWorkerBundle, type WorkerBundle } from "./worker-bundle.ts";
@@ -22,11 +24,15 @@ export interface LocalSignerOptions {
   readonly answerDelayMs?: number;
   /** workerd processes the edge balances between (default 1; see README "Self-hosted signer"). */
   readonly workerdInstances?: number;
+  /** Worker threads for the edge (default 0: on the caller's thread); see README "Self-hosted signer". */
+  readonly edgeThreads?: number;
   /**
    * Where the Worker's console output (one audit record per decision) goes, as raw bytes; default this
    * process's stdout and stderr. The benchmark passes a sink so its table stays readable.
    */
   readonly workerOutput?: WorkerOutput;
+  /** Called with each audit record the Worker writes (the output still goes to `workerOutput`). */
+  readonly onAuditRecord?: (record: AuditRecord) => void;
 }
 
 export interface WorkerOutput {
@@ -53,7 +59,7 @@ export interface LocalSigner {
  */
 const WORKERD_CF_BLOB_HEADER = "MF-CF-Blob";
 
-function startWorkerd(bundle: WorkerBundle, material: LocalMaterial, output: WorkerOutput): Miniflare {
+function startWorkerd(bundle: WorkerBundle, material: LocalMaterial, output: WorkerOutput, onAuditRecord?: (record: AuditRecord) => void): Miniflare {
   return new Miniflare({
     modules: true,
     scriptPath: bundle.scriptPath,
@@ -62,13 +68,15 @@ function startWorkerd(bundle: WorkerBundle, material: LocalMaterial, output: Wor
     compatibilityDate: bundle.config.compatibility_date,
     compatibilityFlags: bundle.config.compatibility_flags,
     bindings: { EDGECA_CONFIG: material.configText, ...material.secrets },
+    // The issuance budgets' Durable Object, as wrangler.jsonc binds it (in memory: one count per workerd process).
+    durableObjects: { EDGECA_BUDGETS: { className: "IssuanceBudgets", useSQLite: true } },
     // A socket of workerd's own that serves the Worker itself, not Miniflare's entry worker: client
     // `MF-*` headers cannot steer anything, and answers carry nothing Miniflare adds.
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
     // Piped as bytes: Miniflare's default splits workerd's output into lines and console.logs each one,
     // a cost on every request now that each decision writes an audit line.
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-      stdout.pipe(output.stdout, { end: false });
+      stdout.pipe(onAuditRecord === undefined ? output.stdout : auditTap(onAuditRecord, output.stdout), { end: false });
       stderr.pipe(output.stderr, { end: false });
     },
   });
@@ -86,20 +94,22 @@ export async function startLocalSigner(options: LocalSignerOptions): Promise<Loc
   const instances = options.workerdInstances ?? 1;
   if (!Number.isInteger(instances) || instances < 1 || instances > 16) throw new RangeError(`workerdInstances must be an integer from 1 to 16, got ${instances}`);
   const output = options.workerOutput ?? { stdout: process.stdout, stderr: process.stderr };
-  const runtimes = Array.from({ length: instances }, () => startWorkerd(bundle, material, output));
+  const runtimes = Array.from({ length: instances }, () => startWorkerd(bundle, material, output, options.onAuditRecord));
   const disposeAll = async (): Promise<void> => {
     await Promise.all(runtimes.map((mf) => mf.dispose()));
   };
   try {
     const origins = await Promise.all(runtimes.map(originOf));
     const identity = await loadOrCreateEdgeIdentity(options.dir);
-    const edge = await startEdgeEmulator({
+    const edgeOptions: EdgeEmulatorOptions = {
       clientCaPem: material.clientCaPem,
       upstream: { origins, cfBlobHeader: WORKERD_CF_BLOB_HEADER },
       identity,
       ...(options.port === undefined ? {} : { port: options.port }),
       ...(options.answerDelayMs === undefined ? {} : { answerDelayMs: options.answerDelayMs }),
-    });
+    };
+    const threads = options.edgeThreads ?? 0;
+    const edge = threads > 0 ? await startEdgeThreads(edgeOptions, threads) : await startEdgeEmulator(edgeOptions);
     const serverCaPath = edgeIdentityPaths(options.dir).caPath;
     return {
       url: edge.url,
