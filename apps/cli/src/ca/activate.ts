@@ -1,36 +1,71 @@
-/** Step 2 of a rotation A → A+B → B: issuer B signs from the next deploy on. */
+/**
+ * Step 2 of a rotation A → A+B → B: issuer B signs from the next deploy on, for every cluster without
+ * an issuer of its own (the top-level `activeIssuer`) or, with a cluster name, for that cluster alone.
+ */
+import { activeIssuerOf } from "@edgeca/shared";
+import { unreadinessAt } from "@edgeca/signer/core";
 import { caPaths, readCaDir, writeCaDir } from "./ca-dir.ts";
 import { checkConfig } from "./check-config.ts";
+import { clusterIndex, rawClusters } from "./cluster-entry.ts";
 import { RotationError } from "./rotation-error.ts";
 
 /** What `activateIssuer` did. */
 export interface ActivateResult {
   readonly id: string;
-  /** The issuer that was active before. */
+  /** The issuer that was active before (for the cluster, with `cluster`). */
   readonly previous: string;
   /** False when `id` was already active (nothing written). */
   readonly changed: boolean;
   /** True when the key of `id` is not in secrets.json (uploaded already), so only its chain was checked. */
   readonly keyNotChecked: boolean;
+  /** The clusters `id` now signs for. */
+  readonly clusters: readonly string[];
 }
 
-/** Sets `activeIssuer` to `id` in DIR; refuses an unknown id or an issuer outside its validity. */
-export async function activateIssuer(options: { readonly dir: string; readonly id: string }): Promise<ActivateResult> {
+/** What to activate, and where. */
+export interface ActivateOptions {
+  readonly dir: string;
+  readonly id: string;
+  /** Only this cluster's issuer changes (`clusters[].activeIssuer`); absent: the top-level `activeIssuer`. */
+  readonly cluster?: string;
+  /** The clock (tests). */
+  readonly now?: Date;
+}
+
+/** Sets the active issuer to `id` in DIR; refuses an unknown id or cluster, or an issuer outside its validity. */
+export async function activateIssuer(options: ActivateOptions): Promise<ActivateResult> {
   const { dir, id } = options;
   const paths = caPaths(dir);
   const ca = await readCaDir(dir);
-  const previous = ca.config.activeIssuer;
-  if (!ca.config.issuers.some((i) => i.id === id)) {
-    throw new RotationError(`--id ${id}: no issuer "${id}" in ${paths.config} (issuers: ${ca.config.issuers.map((i) => i.id).join(", ")}); add it with edgeca ca add-issuer`);
+  const { config } = ca;
+  if (!config.issuers.some((i) => i.id === id)) {
+    throw new RotationError(`--id ${id}: no issuer "${id}" in ${paths.config} (issuers: ${config.issuers.map((i) => i.id).join(", ")}); add it with edgeca ca add-issuer`);
   }
-  if (previous === id) return { id, previous, changed: false, keyNotChecked: false };
-  const raw = { ...ca.raw, activeIssuer: id };
+  let raw: Record<string, unknown>;
+  let previous: string;
+  if (options.cluster === undefined) {
+    previous = config.activeIssuer;
+    raw = { ...ca.raw, activeIssuer: id };
+  } else {
+    const index = clusterIndex(ca, options.cluster, "--cluster");
+    const cluster = config.clusters[index];
+    if (cluster === undefined) throw new RotationError(`--cluster ${options.cluster}: not found`);
+    previous = activeIssuerOf(config, cluster);
+    const clusters = rawClusters(ca.raw).map((c, i) => (i === index ? { ...c, activeIssuer: id } : c));
+    raw = { ...ca.raw, clusters };
+  }
+  const clustersOf = (r: Readonly<Record<string, unknown>>): string[] => {
+    const top = typeof r.activeIssuer === "string" ? r.activeIssuer : "";
+    return rawClusters(r)
+      .filter((c) => (typeof c.activeIssuer === "string" ? c.activeIssuer : top) === id)
+      .map((c) => String(c.name));
+  };
+  if (previous === id) return { id, previous, changed: false, keyNotChecked: false, clusters: clustersOf(ca.raw) };
   const check = await checkConfig(paths.config, raw, ca.secrets);
-  // The signer answers 503 while its active issuing CA is outside its validity; do not deploy that.
-  const unready = check.core?.unreadiness();
-  if (unready !== undefined) {
-    throw new RotationError(`--id ${id}: the signer could not sign with it: ${unready}`);
-  }
-  await writeCaDir(ca, { raw, roots: ca.config.roots, secrets: ca.secrets });
-  return { id, previous, changed: true, keyNotChecked: check.keysNotChecked.includes(id) };
+  // The signer answers 503 while an issuing CA in use is outside its validity; do not deploy that.
+  const issuer = check.core?.issuers.get(id);
+  const unready = issuer === undefined ? undefined : unreadinessAt(issuer, (options.now ?? new Date()).getTime());
+  if (unready !== undefined) throw new RotationError(`--id ${id}: the signer could not sign with it: ${unready}`);
+  await writeCaDir(ca, { raw, roots: config.roots, secrets: ca.secrets });
+  return { id, previous, changed: true, keyNotChecked: check.keysNotChecked.includes(id), clusters: clustersOf(raw) };
 }

@@ -1,10 +1,11 @@
 /** Step 1 of a rotation A → A+B → B: issuing CA B, under the current root or a new one, listed but not active. */
 import { X509Certificate } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
-import { IssuerConfig } from "@edgeca/shared";
+import { activeIssuerOf, IssuerConfig } from "@edgeca/shared";
 import { certificatePem, createIssuingCa, createRootCa, keySecretName, pkcs8Pem, type CaKeyPair } from "../init/index.ts";
 import { caPaths, readCaDir, writeCaDir } from "./ca-dir.ts";
 import { checkConfig } from "./check-config.ts";
+import { clusterIndex, clustersUsing } from "./cluster-entry.ts";
 import { fingerprintOf, rootIndexOf } from "./certificates.ts";
 import { loadRootCa } from "./root-key.ts";
 import { RotationError } from "./rotation-error.ts";
@@ -16,6 +17,8 @@ export interface AddIssuerOptions {
   readonly id: string;
   /** Make a fresh root for the issuer (a root rotation) instead of signing it with the current root. */
   readonly newRoot?: boolean;
+  /** The cluster it is meant for: signed by the root of that cluster's active issuer (activate it with the same cluster). */
+  readonly cluster?: string;
   /** Replace an inactive issuer of the same id. */
   readonly force?: boolean;
   /** The clock (tests). */
@@ -48,7 +51,8 @@ export async function addIssuer(options: AddIssuerOptions): Promise<AddIssuerRes
   if (existing !== undefined && options.force !== true) {
     throw new RotationError(`--id ${id}: issuer "${id}" already exists in ${paths.config} (pick another id, or --force to replace it)`);
   }
-  if (existing !== undefined && config.activeIssuer === id) {
+  const cluster = options.cluster === undefined ? undefined : config.clusters[clusterIndex(ca, options.cluster, "--cluster")];
+  if (existing !== undefined && (config.activeIssuer === id || clustersUsing(config, id).length > 0)) {
     throw new RotationError(`--id ${id}: issuer "${id}" is the active issuer; even with --force it is not replaced in place (add a new id, then activate it)`);
   }
   const keySecret = keySecretName(id);
@@ -64,9 +68,10 @@ export async function addIssuer(options: AddIssuerOptions): Promise<AddIssuerRes
     root = await createRootCa(now, `CN=edgeca root CA ${id}`);
     newRoot = { certPath: paths.rootCert(id), keyPath, fingerprint: fingerprintOf(new X509Certificate(certificatePem(root.cert))) };
   } else {
-    const active = config.issuers.find((i) => i.id === config.activeIssuer);
+    const activeId = cluster === undefined ? config.activeIssuer : activeIssuerOf(config, cluster);
+    const active = config.issuers.find((i) => i.id === activeId);
     const rootPem = active === undefined ? undefined : config.roots[rootIndexOf(active.chain, config.roots)];
-    if (rootPem === undefined) throw new RotationError(`${paths.config}: the active issuer "${config.activeIssuer}" does not lead to a listed root`);
+    if (rootPem === undefined) throw new RotationError(`${paths.config}: the active issuer "${activeId}" does not lead to a listed root`);
     root = await loadRootCa(dir, rootPem);
     if (root.cert.notAfter.getTime() <= now.getTime()) {
       throw new RotationError(`the current root "${root.cert.subject}" expired at ${root.cert.notAfter.toISOString()}; use --new-root`);

@@ -10,10 +10,20 @@ import { RotationError } from "./rotation-error.ts";
 
 /** What the check found. */
 export interface ConfigCheck {
-  /** The core, loaded with every issuer whose key is at hand (the active one when its key is). */
+  /** The core, loaded with every issuer whose key is at hand; undefined when no key is. */
   readonly core: SigningCore | undefined;
   /** Issuers whose key is not in secrets.json (already uploaded and deleted): only their chain was checked. */
   readonly keysNotChecked: readonly string[];
+}
+
+/** `raw.clusters` with every `activeIssuer` outside `loaded` replaced by `fallback`, for a load without those keys. */
+function clustersFor(raw: Readonly<Record<string, unknown>>, loaded: ReadonlySet<string>, fallback: string): unknown {
+  const clusters = raw.clusters;
+  if (!Array.isArray(clusters)) return clusters;
+  return clusters.map((c: unknown) => {
+    if (typeof c !== "object" || c === null || !("activeIssuer" in c) || typeof c.activeIssuer !== "string" || loaded.has(c.activeIssuer)) return c;
+    return { ...c, activeIssuer: fallback };
+  });
 }
 
 /** Checks `raw` with `secrets`; throws `RotationError` naming `configPath` and the fault. */
@@ -31,11 +41,12 @@ export async function checkConfig(configPath: string, raw: Readonly<Record<strin
   }
   const [first] = withKey;
   if (first === undefined) return { core: undefined, keysNotChecked: withoutKey.map((i) => i.id) };
-  const active = withKey.some((i) => i.id === config.activeIssuer) ? config.activeIssuer : first.id;
-  const env: Record<string, unknown> = { ...secrets, EDGECA_CONFIG: JSON.stringify({ ...raw, issuers: withKey, activeIssuer: active }) };
+  const loaded = new Set(withKey.map((i) => i.id));
+  const active = loaded.has(config.activeIssuer) ? config.activeIssuer : first.id;
+  const partial = { ...raw, issuers: withKey, activeIssuer: active, clusters: clustersFor(raw, loaded, active) };
+  const env: Record<string, unknown> = { ...secrets, EDGECA_CONFIG: JSON.stringify(partial) };
   try {
-    const core = await SigningCore.load(env);
-    return { core: active === config.activeIssuer ? core : undefined, keysNotChecked: withoutKey.map((i) => i.id) };
+    return { core: await SigningCore.load(env), keysNotChecked: withoutKey.map((i) => i.id) };
   } catch (error) {
     if (error instanceof ConfigurationError) throw new RotationError(`refusing to write ${configPath}: the signer would not load it: ${error.message}`, { cause: error });
     throw error;

@@ -2,13 +2,14 @@
 import { parseFlags, UsageError } from "../command.ts";
 import { RotationError } from "./rotation-error.ts";
 
-/** Parses `argv` with `booleans` as extra switches; --dir is required, --id when `needsId`. */
+/** Parses `argv` with `booleans` as extra switches; --dir is required, --id when `needsId`, --cluster NAME only when `withCluster`. */
 export function caFlags<B extends string>(
   argv: readonly string[],
   needsId: boolean,
   booleans: readonly B[] = [],
-): { readonly dir: string; readonly id: string; readonly flags: Readonly<Record<B, boolean>> } {
-  const options: Record<string, { type: "string" | "boolean" }> = { dir: { type: "string" }, id: { type: "string" } };
+  withCluster = false,
+): { readonly dir: string; readonly id: string; readonly cluster: string | undefined; readonly flags: Readonly<Record<B, boolean>> } {
+  const options: Record<string, { type: "string" | "boolean" }> = { dir: { type: "string" }, id: { type: "string" }, cluster: { type: "string" } };
   for (const b of booleans) options[b] = { type: "boolean" };
   const values = parseFlags(argv, options);
   const dir = values.dir;
@@ -16,8 +17,11 @@ export function caFlags<B extends string>(
   const id = values.id;
   if (needsId && (typeof id !== "string" || id === "")) throw new UsageError("--id ID is required");
   if (!needsId && id !== undefined) throw new UsageError("--id is not a flag of this command");
+  const cluster = values.cluster;
+  if (!withCluster && cluster !== undefined) throw new UsageError("--cluster is not a flag of this command");
+  if (cluster === "" || cluster === true) throw new UsageError("--cluster NAME: a cluster name of the configuration");
   const flags = Object.fromEntries(booleans.map((b) => [b, values[b] === true])) as Record<B, boolean>;
-  return { dir, id: typeof id === "string" ? id : "", flags };
+  return { dir, id: typeof id === "string" ? id : "", cluster: typeof cluster === "string" ? cluster : undefined, flags };
 }
 
 /** Runs a rotation step, turning its refusal into a usage error (printed without a stack, status 2). */

@@ -1,6 +1,8 @@
 /** `edgeca ca list`: what DIR's configuration holds, read through the same parser the signer uses. */
+import { activeIssuerOf } from "@edgeca/shared";
 import { caPaths, readCaDir } from "./ca-dir.ts";
 import { certificatesOf, fingerprintOf, rootIndexOf } from "./certificates.ts";
+import { clustersUsing } from "./cluster-entry.ts";
 
 /** One issuing CA of the configuration. */
 export interface IssuerListing {
@@ -11,6 +13,21 @@ export interface IssuerListing {
   readonly keySecret: string;
   /** Index in `roots` of the root it chains to (-1: none, which the signer would refuse). */
   readonly root: number;
+  /** The clusters it signs for now. */
+  readonly clusters: readonly string[];
+}
+
+/** One cluster whose shim may call the signer. */
+export interface ClusterListing {
+  readonly name: string;
+  /** The issuer that signs for it. */
+  readonly issuer: string;
+  /** True when that is its own `activeIssuer`, false when it falls back to the top-level one. */
+  readonly ownIssuer: boolean;
+  readonly trustDomain: string;
+  readonly signerNames: readonly string[];
+  /** The token issuer it requires, or undefined (client certificate only). */
+  readonly tokenIssuer: string | undefined;
 }
 
 /** One root of the bundle. */
@@ -25,6 +42,7 @@ export interface RootListing {
 export interface CaListing {
   readonly issuers: readonly IssuerListing[];
   readonly roots: readonly RootListing[];
+  readonly clusters: readonly ClusterListing[];
 }
 
 /** Reads DIR's issuers and roots. */
@@ -43,9 +61,18 @@ export async function listCa(dir: string): Promise<CaListing> {
       notAfter: new Date(cert?.validTo ?? 0),
       keySecret: i.keySecret,
       root: rootIndexOf(i.chain, config.roots),
+      clusters: clustersUsing(config, i.id),
     };
   });
-  return { issuers, roots };
+  const clusters = config.clusters.map((c) => ({
+    name: c.name,
+    issuer: activeIssuerOf(config, c),
+    ownIssuer: c.activeIssuer !== undefined,
+    trustDomain: c.policy.trustDomain,
+    signerNames: c.signerNames,
+    tokenIssuer: c.token?.issuer,
+  }));
+  return { issuers, roots, clusters };
 }
 
 const oneLine = (subject: string) => subject.split("\n").join(", ");
@@ -57,12 +84,16 @@ export function formatCaListing(dir: string, listing: CaListing): string {
     return [header, ...rows].map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join("  ").trimEnd()).join("\n");
   };
   const issuers = table(
-    ["ID", "ACTIVE", "SUBJECT", "NOT AFTER", "SECRET", "ROOT"],
-    listing.issuers.map((i) => [i.id, i.active ? "yes" : "", oneLine(i.subject), i.notAfter.toISOString(), i.keySecret, i.root < 0 ? "none!" : `#${i.root + 1}`]),
+    ["ID", "ACTIVE", "SUBJECT", "NOT AFTER", "SECRET", "ROOT", "CLUSTERS"],
+    listing.issuers.map((i) => [i.id, i.active ? "yes" : "", oneLine(i.subject), i.notAfter.toISOString(), i.keySecret, i.root < 0 ? "none!" : `#${i.root + 1}`, i.clusters.join(",") || "-"]),
+  );
+  const clusters = table(
+    ["CLUSTER", "ISSUER", "TRUST DOMAIN", "SIGNER NAMES", "TOKEN ISSUER"],
+    listing.clusters.map((c) => [c.name, c.ownIssuer ? c.issuer : `${c.issuer} (default)`, c.trustDomain, c.signerNames.join(","), c.tokenIssuer ?? "(no token)"]),
   );
   const roots = table(
     ["ROOT", "SUBJECT", "SHA-256", "NOT AFTER"],
     listing.roots.map((r, n) => [`#${n + 1}`, oneLine(r.subject), r.fingerprint, r.notAfter.toISOString()]),
   );
-  return [caPaths(dir).config, "", "issuers:", issuers, "", "roots (GET /v1/bundle, root-cert.pem):", roots].join("\n");
+  return [caPaths(dir).config, "", "issuers (ACTIVE: the top-level activeIssuer, the default):", issuers, "", "clusters:", clusters, "", "roots (GET /v1/bundle, root-cert.pem):", roots].join("\n");
 }

@@ -17,7 +17,7 @@ export interface RemoveResult {
   readonly rootRemoved?: string;
 }
 
-/** Removes the inactive issuer `id` from DIR; refuses the active one and an unknown id. */
+/** Removes the inactive issuer `id` from DIR; refuses one active for any cluster and an unknown id. */
 export async function removeIssuer(options: { readonly dir: string; readonly id: string; readonly withRoot?: boolean }): Promise<RemoveResult> {
   const { dir, id } = options;
   const paths = caPaths(dir);
@@ -26,6 +26,11 @@ export async function removeIssuer(options: { readonly dir: string; readonly id:
   const issuer = config.issuers.find((i) => i.id === id);
   if (issuer === undefined) throw new RotationError(`--id ${id}: no issuer "${id}" in ${paths.config} (issuers: ${config.issuers.map((i) => i.id).join(", ")})`);
   if (config.activeIssuer === id) throw new RotationError(`--id ${id}: issuer "${id}" is active; activate another issuer first (edgeca ca activate)`);
+  const users = config.clusters.filter((c) => c.activeIssuer === id).map((c) => c.name);
+  if (users.length > 0) {
+    const list = users.map((u) => `"${u}"`).join(", ");
+    throw new RotationError(`--id ${id}: issuer "${id}" is active for cluster ${list}; activate another issuer for it first (edgeca ca activate --cluster ${users[0] ?? ""} --id …)`);
+  }
   const issuers = config.issuers.filter((i) => i.id !== id);
   let roots = config.roots;
   let rootRemoved: string | undefined;

@@ -3,7 +3,7 @@ import { addIssuer, caPaths, readCaDir } from "../ca/index.ts";
 import { deployConfigStep, restartIstiodStep } from "../ca/deploy-steps.ts";
 import { asUsage, caFlags } from "../ca/flags.ts";
 
-const help = `usage: edgeca ca add-issuer --dir DIR --id ID [--new-root] [--force]
+const help = `usage: edgeca ca add-issuer --dir DIR --id ID [--cluster NAME] [--new-root] [--force]
 
 Step 1 of a rotation A → A+B → B. Creates issuing CA ID (ECDSA P-256, two years) and lists it in
 DIR/worker/config.json, not active; its key goes to DIR/worker/secrets.json as EDGECA_CA_KEY_<ID>.
@@ -16,10 +16,13 @@ flags:
                  certificate to DIR/root-ID-cert.pem and to the configuration's roots; without it the
                  issuer is signed by the current root, whose key must be in DIR/offline
                  (DIR/offline/root-key.pem from edgeca init)
+  --cluster NAME for that cluster's rotation: signed by the root of the cluster's active issuer, and the
+                 next steps activate it for that cluster alone
   --force        replace an existing inactive issuer of the same id
 
 example:
-  edgeca ca add-issuer --dir ./ca --id ca2 --new-root`;
+  edgeca ca add-issuer --dir ./ca --id ca2 --new-root
+  edgeca ca add-issuer --dir ./ca --cluster east --id east-ca2`;
 
 /** `edgeca ca add-issuer`: a new issuing CA, under the current root or a new one. */
 export const caAddIssuerCommand: Command = {
@@ -27,8 +30,9 @@ export const caAddIssuerCommand: Command = {
   summary: "create issuing CA ID (optionally under a new root) in an init directory, not yet active",
   help,
   async run(argv) {
-    const { dir, id, flags } = caFlags(argv, true, ["new-root", "force"]);
-    const result = await asUsage(() => addIssuer({ dir, id, newRoot: flags["new-root"], force: flags.force }));
+    const { dir, id, cluster, flags } = caFlags(argv, true, ["new-root", "force"], true);
+    const result = await asUsage(() => addIssuer({ dir, id, newRoot: flags["new-root"], force: flags.force, ...(cluster === undefined ? {} : { cluster }) }));
+    const activate = `edgeca ca activate --dir ${dir}${cluster === undefined ? "" : ` --cluster ${cluster}`} --id ${id}`;
     const paths = caPaths(dir);
     const { config } = await readCaDir(dir);
     const lines = [
@@ -48,8 +52,8 @@ export const caAddIssuerCommand: Command = {
       `  1. upload the key (from the repository root):  npm run wrangler -- secret bulk ${paths.secrets}`,
       `  2. ${await deployConfigStep(dir)}`,
       ...(result.newRoot === undefined
-        ? [`  3. the root is unchanged, so istiod needs nothing; when ready:  edgeca ca activate --dir ${dir} --id ${id}`]
-        : [`  3. ${restartIstiodStep(config.roots.length)}`, `  4. only then:  edgeca ca activate --dir ${dir} --id ${id}`]),
+        ? [`  3. the root is unchanged, so istiod needs nothing; when ready:  ${activate}`]
+        : [`  3. ${restartIstiodStep(config.roots.length)}`, `  4. only then:  ${activate}`]),
     ];
     console.log(lines.join("\n"));
     return 0;

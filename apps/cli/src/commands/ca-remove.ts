@@ -6,8 +6,8 @@ import { asUsage, caFlags } from "../ca/flags.ts";
 const help = `usage: edgeca ca remove --dir DIR --id ID [--with-root]
 
 Step 3 of a rotation A → A+B → B. Removes the inactive issuer ID from DIR/worker/config.json and its
-key from DIR/worker/secrets.json; refuses the active issuer. Run it once every certificate ID issued
-has expired.
+key from DIR/worker/secrets.json; refuses the active issuer and an issuer still active for any cluster
+(clusters[].activeIssuer). Run it once every certificate ID issued has expired.
 
 flags:
   --dir DIR      a directory made by edgeca init --out DIR (required)

@@ -28,7 +28,8 @@ flags:
 example:
   edgeca init --out ./ca --signer-name example.com/foo --jwks jwks.json --token-audience edgeca`;
 
-async function readJwks(path: string): Promise<TokenConfig["jwks"]> {
+/** Reads a JWKS file (`kubectl get --raw /openid/v1/jwks`); a bad file is a usage error naming it. */
+export async function readJwks(path: string): Promise<TokenConfig["jwks"]> {
   let text: string;
   try {
     text = await readFile(path, "utf8");

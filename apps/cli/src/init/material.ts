@@ -145,6 +145,15 @@ export async function createIssuingCa(root: CaKeyPair, id: string, now: Date): P
   ]);
 }
 
+/** A shim's mTLS client certificate (one year, clientAuth only), issued by the client CA. */
+export function createClientCertificate(clientCa: CaKeyPair, now: Date, subject = "CN=edgeca-shim"): Promise<CaKeyPair> {
+  return issued(clientCa, subject, now, 365, [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+  ]);
+}
+
 /** Secret name of an issuer id: `ca1` → `EDGECA_CA_KEY_CA1`. */
 export function keySecretName(issuerId: string): string {
   return `EDGECA_CA_KEY_${issuerId.toUpperCase().replaceAll("-", "_")}`;
@@ -157,11 +166,7 @@ export async function createMaterial(options: InitOptions = {}): Promise<InitMat
   const root = await createRootCa(now);
   const issuing = await createIssuingCa(root, INIT_DEFAULTS.issuerId, now);
   const clientCa = await selfSignedCa("CN=edgeca client CA", now, 3650);
-  const client = await issued(clientCa, "CN=edgeca-shim", now, 365, [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-  ]);
+  const client = await createClientCertificate(clientCa, now);
   const clientFingerprint = Buffer.from(await client.cert.getThumbprint("SHA-256")).toString("hex");
   const clientCaSki = clientCa.cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
   const secret = keySecretName(INIT_DEFAULTS.issuerId);
