@@ -1,6 +1,7 @@
 /**
- * The local stack behind `edgeca local up`: a real control plane, optionally the local signer (the Worker
- * in workerd behind the mTLS edge emulator) and the shim, each stopped in reverse order.
+ * The local stack behind `edgeca local up`: a real control plane (or one per cluster with `clusters`),
+ * optionally the local signer (the Worker in workerd behind the mTLS edge emulator; one for all clusters)
+ * and the shim (one per cluster), each stopped in reverse order.
  */
 import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -16,14 +17,36 @@ export interface StackPart {
   stop(): Promise<void>;
 }
 
+/** One cluster of a multi-cluster stack: its control plane and its own files under `<stateDir>/<name>/`. */
+export interface LocalCluster {
+  readonly name: string;
+  /** The trust domain of its workloads (its policy's `trustDomain`). */
+  readonly trustDomain: string;
+  readonly controlPlane: ControlPlane;
+  /** `<stateDir>/<name>`: its kubeconfig, its shim's files, `signer-url` and `signer/` (its client certificate). */
+  readonly stateDir: string;
+  /** `<stateDir>/<name>/kubeconfig`: the admin kubeconfig. */
+  readonly kubeconfigPath: string;
+}
+
+/** A cluster the stack should run. */
+export interface LocalClusterSpec {
+  /** A DNS label; also the directory under the state dir. */
+  readonly name: string;
+  readonly trustDomain: string;
+}
+
 /** What a part's starter gets: the running control plane and the stack's settings. */
 export interface StackContext {
+  /** The control plane (the first cluster's in a multi-cluster stack). */
   readonly controlPlane: ControlPlane;
   readonly stateDir: string;
   readonly signerName: string;
   readonly trustDomain: string;
   readonly allowedRequestors: readonly string[];
   readonly log: (line: string) => void;
+  /** Present in a multi-cluster stack: every cluster, in order (per-cluster.ts starts a part in each). */
+  readonly clusters?: readonly LocalCluster[];
 }
 
 /** Starts one optional part once the control plane is up (and after the parts before it). */
@@ -37,14 +60,22 @@ export interface LocalStackOptions {
   readonly allowedRequestors: readonly string[];
   /** Started in this order after the control plane, stopped in reverse; e.g. [signer, shim]. */
   readonly parts: readonly PartStarter[];
+  /**
+   * Present: a control plane per cluster, each with its files under `<stateDir>/<name>/`; absent: one
+   * control plane with its kubeconfig at `<stateDir>/kubeconfig`.
+   */
+  readonly clusters?: readonly LocalClusterSpec[];
   /** Progress lines (stderr in the CLI). */
   readonly log: (line: string) => void;
 }
 
 export interface LocalStack {
+  /** The control plane (the first cluster's in a multi-cluster stack). */
   readonly controlPlane: ControlPlane;
-  /** `<stateDir>/kubeconfig`: the admin kubeconfig. */
+  /** `<stateDir>/kubeconfig` (multi-cluster: the first cluster's): the admin kubeconfig. */
   readonly kubeconfigPath: string;
+  /** Multi-cluster: every cluster; otherwise empty. */
+  readonly clusters: readonly LocalCluster[];
   readonly parts: readonly StackPart[];
   /**
    * Resolves with the first process (etcd, kube-apiserver) or part that ended on its own while the stack
@@ -55,14 +86,28 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** Starts the control plane (its data under `stateDir`), writes the admin kubeconfig, then the parts. */
+/** Starts a control plane with its data under `dir` and copies its admin kubeconfig to `dir/kubeconfig`. */
+async function startPlane(dir: string, what: string, log: (line: string) => void): Promise<{ controlPlane: ControlPlane; kubeconfigPath: string }> {
+  await mkdir(dir, { recursive: true });
+  const started = Date.now();
+  log(`starting etcd and kube-apiserver${what} (data under ${dir})`);
+  const controlPlane = await startControlPlane({ tmpDir: dir, log });
+  log(`control plane${what} ready at ${controlPlane.server} in ${Date.now() - started} ms`);
+  const kubeconfigPath = join(dir, "kubeconfig");
+  try {
+    await copyFile(controlPlane.kubeconfigPath, kubeconfigPath);
+  } catch (error) {
+    await controlPlane.stop();
+    throw error;
+  }
+  return { controlPlane, kubeconfigPath };
+}
+
+/** Starts the control plane(s) (data under `stateDir`), writes the admin kubeconfig(s), then the parts. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   await mkdir(options.stateDir, { recursive: true });
-  const started = Date.now();
-  options.log(`starting etcd and kube-apiserver (data under ${options.stateDir})`);
-  const controlPlane = await startControlPlane({ tmpDir: options.stateDir, log: options.log });
-  options.log(`control plane ready at ${controlPlane.server} in ${Date.now() - started} ms`);
-  const kubeconfigPath = join(options.stateDir, "kubeconfig");
+  const planes: ControlPlane[] = [];
+  const clusters: LocalCluster[] = [];
   const parts: StackPart[] = [];
   let stopping: Promise<void> | undefined;
   let reportDeath: (exit: PartExit) => void = () => undefined;
@@ -74,7 +119,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const watch = (died: Promise<PartExit>): void => {
     void died.then(reportDeath);
   };
-  watch(controlPlane.died);
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
       for (const part of [...parts].reverse()) {
@@ -84,19 +128,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           options.log(`stopping ${part.name} failed: ${String(error)}`);
         }
       }
-      await controlPlane.stop();
+      for (const plane of [...planes].reverse()) await plane.stop();
     })();
     await stopping;
   };
+  let first: { controlPlane: ControlPlane; kubeconfigPath: string } | undefined;
   try {
-    await copyFile(controlPlane.kubeconfigPath, kubeconfigPath);
+    // One after the other: two control planes starting at once on a small machine only slow each other.
+    for (const spec of options.clusters ?? [undefined]) {
+      const dir = spec === undefined ? options.stateDir : join(options.stateDir, spec.name);
+      const plane = await startPlane(dir, spec === undefined ? "" : ` of ${spec.name}`, options.log);
+      planes.push(plane.controlPlane);
+      watch(plane.controlPlane.died);
+      first ??= plane;
+      if (spec !== undefined) clusters.push({ ...spec, ...plane, stateDir: dir });
+    }
+    if (first === undefined) throw new Error("no cluster to start");
     const context: StackContext = {
-      controlPlane,
+      controlPlane: first.controlPlane,
       stateDir: options.stateDir,
       signerName: options.signerName,
       trustDomain: options.trustDomain,
       allowedRequestors: options.allowedRequestors,
       log: options.log,
+      ...(options.clusters === undefined ? {} : { clusters }),
     };
     for (const start of options.parts) {
       const part = await start(context);
@@ -107,5 +162,5 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stop();
     throw error;
   }
-  return { controlPlane, kubeconfigPath, parts, failed, stop };
+  return { controlPlane: first.controlPlane, kubeconfigPath: first.kubeconfigPath, clusters, parts, failed, stop };
 }

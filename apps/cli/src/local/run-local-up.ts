@@ -68,7 +68,8 @@ async function runUntilStopped(
   let outcome: Outcome = { kind: "stop", reason: "a signal came during start-up" };
   try {
     if (running !== undefined) {
-      log(`kubeconfig: ${stack.kubeconfigPath}`);
+      if (stack.clusters.length === 0) log(`kubeconfig: ${stack.kubeconfigPath}`);
+      for (const cluster of stack.clusters) log(`${cluster.name}: kubeconfig ${cluster.kubeconfigPath}, trust domain ${cluster.trustDomain}`);
       process.stdout.write("ready\n");
       // A pending promise does not hold the event loop open, and the control plane's processes are
       // unref'd: the parent watch's timer keeps the process alive until stopped.

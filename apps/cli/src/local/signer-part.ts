@@ -4,32 +4,22 @@
  * signer — the real Worker in workerd behind the mTLS edge emulator. Writes `<stateDir>/root-cert.pem` (the
  * trust anchor) and `<stateDir>/signer-url` (read by the shim part). Miniflare restarts a workerd that
  * crashes; the part says so on stderr each time, and counts as dead only when none comes back (workerd-watch.ts).
+ * In a multi-cluster stack one signer serves every cluster, each with its own client certificate, token
+ * check, trust domain and issuing CA under the shared root (cluster-material.ts).
  */
 import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createMaterial, writeMaterial } from "../init/index.ts";
+import { writeClusterFiles, writeSignerMaterial } from "./cluster-material.ts";
 import { startLocalSigner } from "../signer/index.ts";
 import type { StackContext, StackPart } from "./local-stack.ts";
 import type { PartExit } from "./part-exit.ts";
 import { RESTART_GRACE_MS, watchWorkerd, workerdChildren } from "./workerd-watch.ts";
-import { LOCAL_TOKEN_AUDIENCE } from "./shim-part.ts";
 
 /** Creates fresh material and starts the local signer; resolves once it serves. */
 export async function startSignerPart(context: StackContext): Promise<StackPart> {
-  const { controlPlane, stateDir, log } = context;
+  const { stateDir, log } = context;
   const dir = join(stateDir, "signer");
-  const material = await createMaterial({
-    signerName: context.signerName,
-    trustDomain: context.trustDomain,
-    allowedRequestors: context.allowedRequestors,
-    token: {
-      jwks: { keys: controlPlane.jwks.keys.map((key) => ({ ...key })) },
-      audience: LOCAL_TOKEN_AUDIENCE,
-      issuer: controlPlane.serviceAccountIssuer,
-    },
-  });
-  // Fresh material on every start: the control plane (and so its token key) is new each time too.
-  await writeMaterial(dir, material, { force: true });
+  await writeSignerMaterial(context, dir);
   log(`starting the signer (workerd behind the edge emulator; material in ${dir})`);
   const before = workerdChildren();
   const signer = await startLocalSigner({ dir });
@@ -38,6 +28,7 @@ export async function startSignerPart(context: StackContext): Promise<StackPart>
   try {
     await copyFile(join(dir, "root-cert.pem"), join(stateDir, "root-cert.pem"));
     await writeFile(join(stateDir, "signer-url"), `${signer.url}\n`);
+    await writeClusterFiles(context.clusters ?? [], dir, signer.url);
   } catch (error) {
     watch.stop();
     await signer.stop();
