@@ -13,7 +13,8 @@ import { CsrCollector } from "./csr-watch.ts";
 import { EDGECA_SIGNER, KCM_SIGNER, startE2eStack, TRUST_DOMAIN, type E2eStack } from "./e2e-stack.ts";
 import { verifyIssued } from "./issued-verification.ts";
 
-export type SignerId = "kube-controller-manager" | "edgeca";
+export const SIGNER_IDS = ["kube-controller-manager", "edgeca"] as const;
+export type SignerId = (typeof SIGNER_IDS)[number];
 
 export interface E2eBenchOptions {
   /** CSRs per signer, half RSA-2048 and half P-256. */
@@ -70,7 +71,7 @@ export async function runE2eBench(options: E2eBenchOptions, log: (line: string) 
   log(`preparing ${options.count} requests (half RSA-2048, half P-256; keys made before the bursts)`);
   const csrs = await prepareCsrs(options.count, TRUST_DOMAIN);
   options.signal?.throwIfAborted();
-  const wanted = options.signers ?? ["kube-controller-manager", "edgeca"];
+  const wanted = options.signers ?? SIGNER_IDS;
   const stack = await startE2eStack({ ...options, withKcm: wanted.includes("kube-controller-manager"), log });
   let ok = false;
   try {

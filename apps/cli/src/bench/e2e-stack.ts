@@ -5,6 +5,7 @@
  * edge emulator, optionally adding a round-trip delay to every answer) and the shim with the RBAC of
  * infra/k8s (shim-part.ts). Everything is stopped by stop(), also after a failed start.
  */
+import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +14,7 @@ import type { ControllerManager, ControlPlane } from "@edgeca/testenv";
 import { createMaterial, writeMaterial } from "../init/index.ts";
 import type { StackContext, StackPart } from "../local/local-stack.ts";
 import { LOCAL_TOKEN_AUDIENCE, startShimPart } from "../local/shim-part.ts";
-import { startLocalSigner, type LocalSigner } from "../signer/index.ts";
+import { startLocalSigner } from "../signer/index.ts";
 import { BenchKubeClient } from "./bench-kube-client.ts";
 import { cpuSecondsOf, cpuSecondsOfAll, CpuMeter, descendantsMentioning, ownCpuSeconds } from "./proc-cpu.ts";
 
@@ -126,7 +127,7 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
  * Fresh `edgeca init` material made for this control plane's tokens, and the local signer on it. Writes
  * what the shim part reads: the material in `<stateDir>/signer/` and `<stateDir>/signer-url`.
  */
-async function startSigner(context: StackContext, answerDelayMs: number): Promise<LocalSigner> {
+async function startSigner(context: StackContext, answerDelayMs: number): Promise<{ stop(): Promise<void> }> {
   const { controlPlane, stateDir } = context;
   const dir = join(stateDir, "signer");
   const material = await createMaterial({
@@ -136,13 +137,19 @@ async function startSigner(context: StackContext, answerDelayMs: number): Promis
     token: { jwks: { keys: controlPlane.jwks.keys.map((key) => ({ ...key })) }, audience: LOCAL_TOKEN_AUDIENCE, issuer: controlPlane.serviceAccountIssuer },
   });
   await writeMaterial(dir, material, { force: true });
-  context.log(`starting the signer (workerd behind the edge emulator, ${answerDelayMs} ms added to every answer)`);
-  const signer = await startLocalSigner({ dir, answerDelayMs });
-  await writeFile(join(stateDir, "signer-url"), `${signer.url}\n`).catch(async (error: unknown) => {
+  // The Worker's audit records (one per decision) go to a file, not into the table.
+  const workerLog = createWriteStream(join(stateDir, "worker.log"), { flags: "a" });
+  context.log(`starting the signer (workerd behind the edge emulator, ${answerDelayMs} ms added to every answer; Worker output in ${join(stateDir, "worker.log")})`);
+  const signer = await startLocalSigner({ dir, answerDelayMs, workerOutput: { stdout: workerLog, stderr: workerLog } });
+  const stop = async (): Promise<void> => {
     await signer.stop();
+    workerLog.end();
+  };
+  await writeFile(join(stateDir, "signer-url"), `${signer.url}\n`).catch(async (error: unknown) => {
+    await stop();
     throw error;
   });
-  return signer;
+  return { stop };
 }
 
 /** istiod's chart permissions for edgeca's signer, plus approve on the peer's signer for its run. */

@@ -7,6 +7,9 @@ import "reflect-metadata";
 import { parseArgs } from "node:util";
 import { benchSummary, formatBenchTable } from "./bench-report.ts";
 import { CfsslMissingError } from "./cfssl-server.ts";
+import { runE2eBench, SIGNER_IDS, type SignerId } from "./e2e-bench.ts";
+import { e2eSummary, formatE2eTable } from "./e2e-report.ts";
+import { untilInterrupted } from "./interrupt.ts";
 import { runHttpBench } from "./http-bench.ts";
 import { formatHttpTable, httpSummary } from "./http-report.ts";
 import { runSignerBench } from "./signer-bench.ts";
@@ -30,6 +33,18 @@ function positiveInt(value: string | undefined, fallback: number, flag: string):
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new FlagError(`${flag} must be a positive integer, got "${value}"`);
   return n;
+}
+
+function nonNegativeInt(value: string | undefined, fallback: number, flag: string): number {
+  return value === "0" ? 0 : positiveInt(value, fallback, flag);
+}
+
+function signerIds(value: string | undefined): readonly SignerId[] | undefined {
+  if (value === undefined) return undefined;
+  const ids = value.split(",");
+  const bad = ids.find((id) => !(SIGNER_IDS as readonly string[]).includes(id));
+  if (bad !== undefined || ids.length === 0) throw new FlagError(`--signers takes a comma-separated list of ${SIGNER_IDS.join(", ")}; got "${value}"`);
+  return ids as SignerId[];
 }
 
 const str = (value: string | boolean | undefined): string | undefined => (typeof value === "string" ? value : undefined);
@@ -63,6 +78,23 @@ const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
       return { table: formatHttpTable(result), summary: httpSummary(result) };
     },
   },
+  e2e: {
+    usage:
+      "e2e [--json] [--count N (default 2000)] [--in-flight K (default 16)] [--signer-rtt-ms MS (default 0)] [--wait-seconds S (default 120)] [--kcm-qps Q (default 1000)] [--signers kube-controller-manager,edgeca]",
+    async run(values, log) {
+      const signers = signerIds(str(values.signers));
+      const options = {
+        count: positiveInt(str(values.count), 2000, "--count"),
+        inFlight: positiveInt(str(values["in-flight"]), 16, "--in-flight"),
+        signerRttMs: nonNegativeInt(str(values["signer-rtt-ms"]), 0, "--signer-rtt-ms"),
+        waitSeconds: positiveInt(str(values["wait-seconds"]), 120, "--wait-seconds"),
+        kcmQps: positiveInt(str(values["kcm-qps"]), 1000, "--kcm-qps"),
+        ...(signers === undefined ? {} : { signers }),
+      };
+      const result = await untilInterrupted((signal) => runE2eBench({ ...options, signal }, log), log);
+      return { table: formatE2eTable(result), summary: e2eSummary(result) };
+    },
+  },
 };
 
 const USAGE = `usage: npm run bench -- ${Object.values(BENCHMARKS).map((b) => b.usage).join("\n       npm run bench -- ")}`;
@@ -80,6 +112,11 @@ async function main(argv: readonly string[]): Promise<number> {
         seconds: { type: "string" },
         concurrency: { type: "string" },
         workerd: { type: "string" },
+        "in-flight": { type: "string" },
+        "signer-rtt-ms": { type: "string" },
+        "wait-seconds": { type: "string" },
+        "kcm-qps": { type: "string" },
+        signers: { type: "string" },
         help: { type: "boolean" },
       },
     });
