@@ -7,3 +7,5 @@ export type { WorkerBundle } from "./worker-bundle.ts";
 export { postJson, signerRequest } from "./signer-request.ts";
 export type { SignerAnswer, SignerRequest } from "./signer-request.ts";
 export { initMaterial } from "./init-material.ts";
+export { setBudgets } from "./set-budgets.ts";
+export type { BudgetsInput } from "./set-budgets.ts";
