@@ -83,8 +83,9 @@ beforeAll(async () => {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
-      const peer = (req.socket as TLSSocket).getPeerCertificate();
-      seen.push({ method: req.method ?? "", path: req.url ?? "", authorization: req.headers.authorization, contentType: req.headers["content-type"], clientSubject: peer.subject.CN, body });
+      const cn = (req.socket as TLSSocket).getPeerCertificate().subject.CN;
+      const clientSubject = Array.isArray(cn) ? cn.join(",") : cn;
+      seen.push({ method: req.method ?? "", path: req.url ?? "", authorization: req.headers.authorization, contentType: req.headers["content-type"], clientSubject, body });
       handler(req, res, body);
     });
     res.on("error", () => undefined);

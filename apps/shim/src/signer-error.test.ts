@@ -10,7 +10,7 @@ const problem = (code: "policy_denied" | "invalid_request" | "rate_limited" | "u
   detail: `detail of ${code}`,
 });
 
-describe("SignerError classification (docs/signer-api.md "Problems" table)", () => {
+describe("SignerError classification (docs/signer-api.md, table 'Problems')", () => {
   it("treats 400/413/415/422 problems as terminal, with a TitleCase reason", () => {
     const denied = new SignerError("x", { status: 422, problem: problem("policy_denied", 422) });
     expect(denied.terminal).toBe(true);
