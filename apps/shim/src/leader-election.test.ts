@@ -177,7 +177,9 @@ describe("LeaderElector stop", () => {
     const b = e.candidate("b");
     b.elector.start();
     await e.clock.tick(0);
-    await b.elector.stop();
+    let drained = false;
+    await b.elector.stop(() => { drained = true; return Promise.resolve(); });
+    expect([drained, b.transitions]).toEqual([false, []]);
     expect(e.leases.calls).toEqual(["read other"]);
     expect(e.leases.lease?.spec?.holderIdentity).toBe("other");
   });
