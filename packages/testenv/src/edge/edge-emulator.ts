@@ -46,6 +46,8 @@ export interface EdgeEmulatorOptions {
   readonly identity?: ServerCertificate;
   /** Added before every answer is sent (default 0): production's round trip to Cloudflare, emulated. */
   readonly answerDelayMs?: number;
+  /** Listen with SO_REUSEPORT, so several edges (one per thread) share the port and the kernel spreads connections. */
+  readonly reusePort?: boolean;
 }
 
 export interface EdgeEmulator {
@@ -174,7 +176,7 @@ export async function startEdgeEmulator(options: EdgeEmulatorOptions): Promise<E
     const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
     socket.end(rawAnswer(edgeProblem(tooLarge ? 431 : 400, "invalid_request", tooLarge ? "request headers too large" : `malformed request (${error.code ?? error.message})`, ["connection", "close"])));
   });
-  server.listen(options.port ?? 0, "127.0.0.1");
+  server.listen({ port: options.port ?? 0, host: "127.0.0.1", reusePort: options.reusePort === true });
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
   ctx.authority = `127.0.0.1:${port}`;

@@ -1,4 +1,5 @@
 export { startEdgeEmulator } from "./edge-emulator.ts";
+export { startEdgeThreads } from "./edge-threads.ts";
 export type { EdgeEmulator, EdgeEmulatorOptions, EdgeRequestCf, EdgeUpstream } from "./edge-emulator.ts";
 export type { EdgeOrigin } from "./upstream-pool.ts";
 export { NO_CLIENT_CERTIFICATE, tlsClientAuthFor } from "./tls-client-auth.ts";

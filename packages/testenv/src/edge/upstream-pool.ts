@@ -105,7 +105,12 @@ class OriginConnections {
   #open = 0;
   inFlight = 0;
 
-  constructor(readonly origin: EdgeOrigin) {}
+  readonly origin: EdgeOrigin;
+
+  // No parameter property: this file also runs in the edge's worker threads under Node's type stripping.
+  constructor(origin: EdgeOrigin) {
+    this.origin = origin;
+  }
 
   /** An open connection: an idle one (`reused`) or a new one. */
   async acquire(): Promise<{ socket: Socket; reused: boolean }> {

@@ -1,0 +1,68 @@
+/**
+ * The edge on worker threads of its own: the TLS, HTTP and forwarding work of every request off the
+ * caller's thread (which may be a benchmark's client, or `local up`'s other parts), on as many threads as
+ * asked, all listening on one port with SO_REUSEPORT so the kernel spreads connections between them.
+ */
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
+import type { EdgeEmulator, EdgeEmulatorOptions } from "./edge-emulator.ts";
+import type { EdgeThreadMessage } from "./edge-thread.ts";
+import { createServerCertificate } from "./server-certificate.ts";
+
+const ENTRY = new URL("./edge-thread.ts", import.meta.url);
+
+function nextMessage(worker: Worker): Promise<EdgeThreadMessage> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number): void => {
+      reject(new Error(`edge thread exited with ${code} before answering`));
+    };
+    worker.once("error", reject).once("exit", onExit);
+    worker.once("message", (m: EdgeThreadMessage) => {
+      worker.off("error", reject).off("exit", onExit);
+      resolve(m);
+    });
+  });
+}
+
+async function startThread(options: EdgeEmulatorOptions): Promise<{ worker: Worker; port: number }> {
+  const worker = new Worker(ENTRY, { workerData: options });
+  const first = await nextMessage(worker);
+  if (first.kind !== "listening") {
+    await worker.terminate();
+    throw new Error(`edge thread: ${first.kind === "failed" ? first.message : "closed at start"}`);
+  }
+  return { worker, port: first.port };
+}
+
+/** Starts `threads` edges (≥ 1) on one port; the same interface as `startEdgeEmulator`. */
+export async function startEdgeThreads(options: EdgeEmulatorOptions, threads: number): Promise<EdgeEmulator> {
+  if (!Number.isInteger(threads) || threads < 1 || threads > 16) throw new RangeError(`edge threads must be an integer from 1 to 16, got ${threads}`);
+  const identity = options.identity ?? (await createServerCertificate());
+  // Only data crosses to a thread: origins may be richer objects (a test's origin has methods).
+  const upstream = { origins: options.upstream.origins.map((o) => ({ host: o.host, port: o.port })), cfBlobHeader: options.upstream.cfBlobHeader };
+  const shared: EdgeEmulatorOptions = { ...options, upstream, identity: { caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem }, reusePort: true };
+  // The first picks the port (0: a free one); the others join it.
+  const first = await startThread(shared);
+  const all = [first.worker];
+  try {
+    for (let i = 1; i < threads; i += 1) all.push((await startThread({ ...shared, port: first.port })).worker);
+  } catch (error) {
+    await Promise.all(all.map((w) => w.terminate()));
+    throw error;
+  }
+  const url = `https://127.0.0.1:${first.port}`;
+  return {
+    url,
+    port: first.port,
+    serverCaPem: identity.caPem,
+    async close() {
+      await Promise.all(
+        all.map(async (worker) => {
+          const exited = once(worker, "exit");
+          worker.postMessage("close");
+          await exited;
+        }),
+      );
+    },
+  };
+}
