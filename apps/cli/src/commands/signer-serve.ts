@@ -1,9 +1,7 @@
-import { createWriteStream } from "node:fs";
-import { join } from "node:path";
 import { parseFlags, UsageError, type Command } from "../command.ts";
 import { LocalMaterialError, startLocalSigner } from "../signer/index.ts";
 
-const help = `usage: edgeca signer serve --dir DIR [--port N] [--rtt-ms N] [--workerd N]
+const help = `usage: edgeca signer serve --dir DIR [--port N] [--rtt-ms N] [--workerd N] [--edge-threads N]
 
 Runs the real signer Worker in workerd (Miniflare) behind the local edge emulator on 127.0.0.1: a TLS
 server that asks for a client certificate without requiring it, verifies it against DIR/client-ca-cert.pem
@@ -23,7 +21,9 @@ flags:
   --dir DIR    the directory edgeca init --out wrote (required)
   --port N     port on 127.0.0.1 (default: a free one)
   --rtt-ms N   delay every answer by N ms, to emulate the round trip to Cloudflare (default 0)
-  --workerd N  workerd processes the edge balances between (default 1)
+  --workerd N  workerd processes the edge balances between (default 1; each keeps its own issuance budgets)
+  --edge-threads N
+               run the edge on N worker threads sharing the port (default 0: the main thread)
 
 example:
   edgeca init --out .edgeca/local && edgeca signer serve --dir .edgeca/local --port 8443
@@ -50,11 +50,12 @@ export const signerServeCommand: Command = {
   summary: "run the signer Worker locally (workerd) behind the mTLS edge emulator",
   help,
   async run(argv) {
-    const values = parseFlags(argv, { dir: { type: "string" }, port: { type: "string" }, "rtt-ms": { type: "string" }, workerd: { type: "string" } });
+    const values = parseFlags(argv, { dir: { type: "string" }, port: { type: "string" }, "rtt-ms": { type: "string" }, workerd: { type: "string" }, "edge-threads": { type: "string" } });
     if (values.dir === undefined) throw new UsageError("--dir DIR is required (the directory edgeca init --out wrote)");
     const port = parsePort(values.port);
     const answerDelayMs = parseCount("--rtt-ms", values["rtt-ms"], 0, 60_000);
     const workerdInstances = parseCount("--workerd", values.workerd, 1, 16);
+    const edgeThreads = parseCount("--edge-threads", values["edge-threads"], 0, 16);
     // Listen for the stop signals before starting, so a signal during start-up (bundling, workerd) still
     // ends in a clean stop instead of Node's default exit that would leave workerd behind.
     let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
@@ -63,21 +64,15 @@ export const signerServeCommand: Command = {
     process.on("SIGTERM", onSignal);
     const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
     let signer;
-    const auditPath = join(values.dir, "audit.jsonl");
-    const audit = createWriteStream(auditPath, { flags: "a" });
-    audit.on("error", (error) => {
-      console.error(`cannot write ${auditPath}: ${error.message}`);
-    });
     try {
       signer = await startLocalSigner({
         dir: values.dir,
-        onAuditRecord: (record) => audit.write(`${JSON.stringify(record)}\n`),
         ...(port === undefined ? {} : { port }),
         ...(answerDelayMs === undefined ? {} : { answerDelayMs }),
         ...(workerdInstances === undefined ? {} : { workerdInstances }),
+        ...(edgeThreads === undefined ? {} : { edgeThreads }),
       });
     } catch (error) {
-      audit.end();
       if (error instanceof LocalMaterialError) throw new UsageError(error.message, { cause: error });
       if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError(`--port ${values.port ?? ""}: address in use`, { cause: error });
       throw error;
@@ -90,11 +85,10 @@ export const signerServeCommand: Command = {
     }
     console.log(`listening on ${signer.url}`);
     console.log(`edge CA (trust it to reach the signer): ${signer.serverCaPath}`);
-    console.log(`audit records appended to ${auditPath}`);
+    if (signer.auditPath !== undefined) console.log(`audit records appended to ${signer.auditPath}`);
     if (answerDelayMs !== undefined && answerDelayMs > 0) console.log(`every answer delayed by ${answerDelayMs} ms (--rtt-ms)`);
     console.log(`${await stopSignal}: stopping`);
     await signer.stop();
-    await new Promise<void>((resolve) => audit.end(resolve));
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     console.log("stopped");

@@ -2,7 +2,9 @@
  * Picks the Worker's audit records (`AuditRecord` of @edgeca/shared, one JSON line per /v1/sign decision)
  * out of workerd's stdout while passing every byte on unchanged: the local signer's `onAuditRecord`.
  * A line that looks like a record but does not parse is passed on and not reported (it is not ours).
+ * `openAuditFile` keeps them as `DIR/audit.jsonl`.
  */
+import { createWriteStream } from "node:fs";
 import { Writable } from "node:stream";
 import { AUDIT_RECORD_KIND, AuditRecord } from "@edgeca/shared";
 
@@ -37,4 +39,27 @@ export function auditTap(onRecord: (record: AuditRecord) => void, passthrough: N
       done();
     },
   });
+}
+
+/** An append-only JSON-lines file of audit records (`DIR/audit.jsonl`), read by `edgeca audit --file`. */
+export interface AuditFile {
+  readonly path: string;
+  write(record: AuditRecord): void;
+  close(): Promise<void>;
+}
+
+export function openAuditFile(path: string): AuditFile {
+  const stream = createWriteStream(path, { flags: "a" });
+  // A full disk must not take the signer down; the Worker's output still carries every record.
+  stream.on("error", (error) => {
+    console.error(`cannot write audit records to ${path}: ${error.message}`);
+  });
+  return {
+    path,
+    write: (record) => stream.write(`${JSON.stringify(record)}\n`),
+    close: () =>
+      new Promise<void>((resolve) => {
+        stream.end(resolve);
+      }),
+  };
 }

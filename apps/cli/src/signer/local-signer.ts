@@ -8,7 +8,8 @@ import type { Readable } from "node:stream";
 import type { AuditRecord } from "@edgeca/shared";
 import { startEdgeEmulator, startEdgeThreads, type EdgeEmulatorOptions, type EdgeOrigin } from "@edgeca/testenv";
 import { Miniflare } from "miniflare";
-import { auditTap } from "./audit-tap.ts";
+import { join } from "node:path";
+import { auditTap, openAuditFile } from "./audit-tap.ts";
 import { edgeIdentityPaths, loadOrCreateEdgeIdentity } from "./edge-identity.ts";
 import { readLocalMaterial, type LocalMaterial } from "./local-material.ts";
 import { sharedWorkerBundle, type WorkerBundle } from "./worker-bundle.ts";
@@ -33,6 +34,11 @@ export interface LocalSignerOptions {
   readonly workerOutput?: WorkerOutput;
   /** Called with each audit record the Worker writes (the output still goes to `workerOutput`). */
   readonly onAuditRecord?: (record: AuditRecord) => void;
+  /**
+   * Where the audit records are appended as JSON lines; false: nowhere. Default `DIR/audit.jsonl`, except
+   * when `workerOutput` is given (the benchmarks): reading every line would cost the measured process.
+   */
+  readonly auditFile?: string | false;
 }
 
 export interface WorkerOutput {
@@ -48,6 +54,8 @@ export interface LocalSigner {
   readonly serverCaPem: string;
   /** `DIR/edge-ca-cert.pem`; the same across restarts on the same DIR (the identity is kept in DIR/edge/). */
   readonly serverCaPath: string;
+  /** Where the audit records go (`DIR/audit.jsonl` by default), or undefined. */
+  readonly auditPath: string | undefined;
   /** Stops the edge and workerd; resolves when the port is free and workerd has exited. */
   stop(): Promise<void>;
 }
@@ -94,9 +102,13 @@ export async function startLocalSigner(options: LocalSignerOptions): Promise<Loc
   const instances = options.workerdInstances ?? 1;
   if (!Number.isInteger(instances) || instances < 1 || instances > 16) throw new RangeError(`workerdInstances must be an integer from 1 to 16, got ${instances}`);
   const output = options.workerOutput ?? { stdout: process.stdout, stderr: process.stderr };
-  const runtimes = Array.from({ length: instances }, () => startWorkerd(bundle, material, output, options.onAuditRecord));
+  const auditPath = options.auditFile ?? (options.workerOutput === undefined ? join(options.dir, "audit.jsonl") : false);
+  const auditFile = auditPath === false ? undefined : openAuditFile(auditPath);
+  const onAuditRecord = auditFile === undefined ? options.onAuditRecord : (r: AuditRecord) => { auditFile.write(r); options.onAuditRecord?.(r); };
+  const runtimes = Array.from({ length: instances }, () => startWorkerd(bundle, material, output, onAuditRecord));
   const disposeAll = async (): Promise<void> => {
     await Promise.all(runtimes.map((mf) => mf.dispose()));
+    await auditFile?.close();
   };
   try {
     const origins = await Promise.all(runtimes.map(originOf));
@@ -116,6 +128,7 @@ export async function startLocalSigner(options: LocalSignerOptions): Promise<Loc
       port: edge.port,
       serverCaPem: edge.serverCaPem,
       serverCaPath,
+      auditPath: auditFile?.path,
       async stop() {
         await edge.close();
         await disposeAll();
