@@ -27,6 +27,8 @@ export interface HttpBenchOptions {
   readonly dir?: string;
   /** workerd processes behind the edge (startLocalSigner's `workerdInstances`). */
   readonly workerdInstances?: number;
+  /** Worker threads for the edge (startLocalSigner's `edgeThreads`; 0: the benchmark's own thread). */
+  readonly edgeThreads?: number;
 }
 
 export interface SideFigures {
@@ -144,6 +146,7 @@ export async function runHttpBench(options: HttpBenchOptions, log: (line: string
       dir,
       workerOutput: { stdout: sink, stderr: process.stderr },
       ...(options.workerdInstances === undefined ? {} : { workerdInstances: options.workerdInstances }),
+      ...(options.edgeThreads === undefined ? {} : { edgeThreads: options.edgeThreads }),
     });
     cfssl = await startCfssl(cfsslBinary);
     const measured = await measureSides({ signer, cfssl, dir }, csrPem, options, log);
