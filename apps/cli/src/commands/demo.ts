@@ -12,17 +12,19 @@ const help = `usage: edgeca demo [--json] [--keep]        (from the repository r
 
 The main job, end to end on real parts. Starts the local stack (etcd + kube-apiserver built from their
 pinned upstream sources on first use — that takes minutes once, then they are cached — the signer Worker in
-workerd behind the mTLS edge emulator, and the shim with the RBAC of infra/k8s), then acts as istiod in RA
-mode: for a bookinfo-like mesh (sidecars RSA-2048, ztunnel P-256, P-384 sidecars) it creates csr-workload-*
-CSRs for example.com/foo, approves them itself, waits up to 60 s for each certificate and deletes the CSR.
-Each chain is verified against root-cert.pem from Secret istio-system/external-ca-cert (published by the
-shim) and its SPIFFE ID checked; one request from a foreign trust domain must be refused, and the reason
-Kubernetes recorded is shown. Prints a summary (counts, latency from CSR creation to certificate, where the
-keys are), stops everything and exits 0 when every outcome is the intended one, 1 otherwise.
+workerd behind the mTLS edge emulator, and the shim with the RBAC of infra/k8s), then the real istiod in RA
+mode for example.com/foo (built once from a pinned istio.io/istio commit, about 15 minutes) and a bookinfo
+mesh's workloads as real pilot-agents (sidecars RSA-2048, ECDSA P-256 and P-384). Each chain an agent wrote
+is verified against root-cert.pem from Secret istio-system/external-ca-cert (published by the shim), its
+SPIFFE ID checked, and its CSR seen created, approved and deleted by istiod; one sidecar with an RSA-5120
+key must be refused by the signer: the CSR's Failed reason is shown and the agent holds no certificate.
+Prints a summary (counts, latency from CSR creation to certificate, where the keys are), stops everything
+and exits 0 when every outcome is the intended one, 1 otherwise.
 
 flags:
   --json   the last line of output is one JSON object: requested, issued, verified, refused, unexpected,
-           p50Ms, p99Ms, maxMs, refusal, privateKeysInCluster, bundleMatchesSigner, stateDir
+           p50Ms, p99Ms, maxMs, refusal, privateKeysInCluster, istiodOwnCaKeyInCluster, bundleMatchesSigner,
+           istiod (the version that ran), stateDir
   --keep   leave the stack running with its state in .edgeca/demo/ (admin kubeconfig, root-cert.pem),
            print "ready", and stop on Ctrl-C (SIGINT) or SIGTERM
 
@@ -35,7 +37,7 @@ example:
 /** `edgeca demo`: istiod's RA flow against the local stack. */
 export const demoCommand: Command = {
   name: "demo",
-  summary: "run a mesh's certificate requests through istiod's RA flow on the local stack, and verify them",
+  summary: "run a mesh of real pilot-agents through the real istiod in RA mode on the local stack, and verify them",
   help,
   async run(argv) {
     const values = parseFlags(argv, { json: { type: "boolean" }, keep: { type: "boolean" } });

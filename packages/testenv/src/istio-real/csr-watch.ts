@@ -4,6 +4,7 @@
  * the signer issued or failed it, and that it was deleted afterwards. istiod deletes its CSRs as soon as it
  * has the certificate, so polling would miss them; a watch sees every step.
  */
+import { X509Certificate } from "node:crypto";
 import { request } from "node:https";
 import type { ClientRequest, IncomingMessage } from "node:http";
 import { parseCsrPem } from "@edgeca/shared";
@@ -28,6 +29,8 @@ export interface CsrRecord {
   readonly createdAt: number;
   conditions: CsrCondition[];
   issuedAt: number | undefined;
+  /** The serial number (hex, upper case as node:crypto prints it) of the issued leaf. */
+  serial: string | undefined;
   deletedAt: number | undefined;
 }
 
@@ -128,13 +131,18 @@ export class CsrWatch {
         createdAt: Date.now(),
         conditions: [],
         issuedAt: undefined,
+        serial: undefined,
         deletedAt: undefined,
       };
       this.records.set(name, record);
     }
     if (type === "DELETED") record.deletedAt ??= Date.now();
     record.conditions = (object.status?.conditions ?? []).map((c) => ({ type: c.type ?? "", reason: c.reason ?? "", message: c.message ?? "" }));
-    if ((object.status?.certificate ?? "") !== "") record.issuedAt ??= Date.now();
+    const certificate = object.status?.certificate ?? "";
+    if (certificate !== "" && record.issuedAt === undefined) {
+      record.issuedAt = Date.now();
+      record.serial = serialOf(certificate);
+    }
   }
 }
 
@@ -144,5 +152,13 @@ function urisOf(requestB64: string | undefined): string[] {
     return [...parseCsrPem(Buffer.from(requestB64, "base64").toString("utf8")).names.uri];
   } catch {
     return [];
+  }
+}
+
+function serialOf(certificateB64: string): string | undefined {
+  try {
+    return new X509Certificate(Buffer.from(certificateB64, "base64")).serialNumber;
+  } catch {
+    return undefined;
   }
 }

@@ -7,3 +7,4 @@ export { EXTERNAL_CA_SECRET, ISTIO_ROOT_CONFIGMAP, ISTIOD_SAN, istiodVersion, st
 export type { Istiod, StartIstiodOptions } from "./istiod-process.ts";
 export { MIN_SECRET_TTL_SECONDS, startPilotAgent } from "./pilot-agent-process.ts";
 export type { AgentCertificates, AgentKey, PilotAgent, StartPilotAgentOptions } from "./pilot-agent-process.ts";
+export { AgentNetwork, ISTIOD_INSIDE } from "./agent-network.ts";

@@ -8,13 +8,17 @@
  * `./var/run/secrets/tokens/istio-token` and opens its sockets under `./etc/istio/proxy` and `./var/run`):
  * each agent has its own. It reaches istiod at a 127.0.0.1 address (discoveryAddress) and checks istiod's
  * serving certificate for ISTIOD_SAN against istiod's own root. CLOUD_PLATFORM=none: no metadata probes.
- * statusPort 0: no status server, so no listener on all interfaces (upstream binds ":<statusPort>").
+ * Its status server cannot be turned off (statusPort must be 1..65535) and binds ":<statusPort>", all
+ * interfaces: with an AgentNetwork it runs in a network namespace holding only `lo`.
  */
 import { createPublicKey, X509Certificate } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ControlPlaneClient } from "../control-plane/index.ts";
+import { freePort } from "../control-plane/index.ts";
 import { ProcessGroup } from "../control-plane/process-group.ts";
+import { ISTIOD_INSIDE } from "./agent-network.ts";
+import type { AgentNetwork } from "./agent-network.ts";
 import { ISTIOD_SAN } from "./istiod-process.ts";
 import { logTail } from "./log-tail.ts";
 import { waitUntil } from "./wait-until.ts";
@@ -36,6 +40,13 @@ export interface StartPilotAgentOptions {
   /** SECRET_TTL, the lifetime the agent asks for; the apiserver refuses expirationSeconds below 600. */
   readonly secretTtlSeconds?: number;
   readonly trustDomain?: string;
+  /**
+   * SECRET_GRACE_PERIOD_RATIO (upstream 0.5, with ±0.01 jitter): the agent renews once this fraction of
+   * the lifetime is left. Given here, the jitter is 0, so e.g. 0.95 renews a 600 s certificate after 30 s.
+   */
+  readonly secretGracePeriodRatio?: number;
+  /** Run inside this network namespace (see agent-network.ts); in the host's otherwise. */
+  readonly network?: AgentNetwork;
 }
 
 /** What the agent wrote to OUTPUT_CERTS. */
@@ -101,12 +112,20 @@ export async function startPilotAgent(options: StartPilotAgentOptions): Promise<
     CA_ROOT_CA: istiodRoot,
     XDS_ROOT_CA: istiodRoot,
     ISTIOD_SAN,
-    PROXY_CONFIG: JSON.stringify({ discoveryAddress: options.istiod.secureGrpcAddress, statusPort: 0 }),
+    PROXY_CONFIG: JSON.stringify({
+      discoveryAddress: options.network === undefined ? options.istiod.secureGrpcAddress : ISTIOD_INSIDE,
+      statusPort: options.network === undefined ? await freePort() : options.network.statusPort(),
+    }),
     ...keyEnv(options.key ?? { rsaBits: 2048 }),
+    ...(options.secretGracePeriodRatio === undefined
+      ? {}
+      : { SECRET_GRACE_PERIOD_RATIO: String(options.secretGracePeriodRatio), SECRET_GRACE_PERIOD_RATIO_JITTER: "0" }),
   };
   const logFile = join(dir, "pilot-agent.log");
+  // `env -i -C`: exactly this environment and working directory, then exec (the pid stays the group's).
   const envArgs = ["-i", "-C", dir, ...Object.entries(env).map(([k, v]) => `${k}=${v}`), options.binary, "proxy", "sidecar"];
-  const group = ProcessGroup.start(`pilot-agent ${options.namespace}/${options.podName}`, "env", envArgs, logFile);
+  const run = options.network === undefined ? { command: "env", args: envArgs } : options.network.wrap("env", envArgs);
+  const group = ProcessGroup.start(`pilot-agent ${options.namespace}/${options.podName}`, run.command, run.args, logFile);
 
   const certificates = async (): Promise<AgentCertificates | undefined> => await readCertificates(outputDir);
   return {
