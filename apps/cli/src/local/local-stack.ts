@@ -7,6 +7,7 @@ import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { startControlPlane } from "@edgeca/testenv";
 import type { ControlPlane } from "@edgeca/testenv";
+import type { BudgetsInput } from "../signer/index.ts";
 import type { PartExit } from "./part-exit.ts";
 
 /** A started part of the stack (signer, shim) that can be stopped. */
@@ -47,6 +48,8 @@ export interface StackContext {
   readonly log: (line: string) => void;
   /** Present in a multi-cluster stack: every cluster, in order (per-cluster.ts starts a part in each). */
   readonly clusters?: readonly LocalCluster[];
+  /** Issuance budgets for every cluster of the signer's configuration (default: the schema's). */
+  readonly budgets?: BudgetsInput;
 }
 
 /** Starts one optional part once the control plane is up (and after the parts before it). */
@@ -65,6 +68,8 @@ export interface LocalStackOptions {
    * control plane with its kubeconfig at `<stateDir>/kubeconfig`.
    */
   readonly clusters?: readonly LocalClusterSpec[];
+  /** Issuance budgets for every cluster of the signer's configuration (the demo's greedy identity). */
+  readonly budgets?: BudgetsInput;
   /** Progress lines (stderr in the CLI). */
   readonly log: (line: string) => void;
 }
@@ -152,6 +157,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       allowedRequestors: options.allowedRequestors,
       log: options.log,
       ...(options.clusters === undefined ? {} : { clusters }),
+      ...(options.budgets === undefined ? {} : { budgets: options.budgets }),
     };
     for (const start of options.parts) {
       const part = await start(context);
