@@ -11,7 +11,10 @@ export function addClusterSteps(dir: string, result: AddClusterResult, signerNam
     `  issuer key        ${paths.secrets} → ${result.keySecret}`,
     `  shim client cert  ${result.clientCertPath}, ${result.clientKeyPath}   (SHA-256 ${result.clientFingerprint}, pinned)`,
     ...(result.unpinnedSki.length > 0
-      ? [`  note: ${result.unpinnedSki.join(", ")} no longer pin the client CA's SKI (it cannot tell clusters apart); their client certificates stay pinned by fingerprint`]
+      ? [
+          `  note: ${result.unpinnedSki.length === 1 ? "cluster" : "clusters"} ${result.unpinnedSki.map((n) => `"${n}"`).join(", ")} no longer ${result.unpinnedSki.length === 1 ? "pins" : "pin"} the client CA's SKI`,
+          "        (one client CA for several clusters cannot tell them apart); client certificates stay pinned by fingerprint",
+        ]
       : []),
     ...(result.keysNotChecked.length > 0 ? [`  note: ${result.keysNotChecked.join(", ")} have no key in ${paths.secrets} (uploaded already?): only their chains were checked`] : []),
     "",

@@ -101,7 +101,7 @@ describe("edgeca ca add-cluster", () => {
     expect(ski).not.toBe("");
     expect((await loadCore()).cluster("default").clientCertificates.issuerSKIs).toEqual([ski]);
     const added = await addEast();
-    expect(added.out).toContain("default no longer pin the client CA's SKI");
+    expect(added.out).toContain(`cluster "default" no longer pins the client CA's SKI`);
     const core = await loadCore();
     expect(core.cluster("default").clientCertificates.issuerSKIs).toEqual([]);
     await expect(core.authenticate(verdict("ab".repeat(32), ski), null)).rejects.toThrow(UnauthenticatedError);
