@@ -3,7 +3,6 @@
  * an issuer of its own (the top-level `activeIssuer`) or, with a cluster name, for that cluster alone.
  */
 import { activeIssuerOf } from "@edgeca/shared";
-import { unreadinessAt } from "@edgeca/signer/core";
 import { caPaths, readCaDir, writeCaDir } from "./ca-dir.ts";
 import { checkConfig } from "./check-config.ts";
 import { clusterIndex, rawClusters } from "./cluster-entry.ts";
@@ -64,8 +63,13 @@ export async function activateIssuer(options: ActivateOptions): Promise<Activate
   const check = await checkConfig(paths.config, raw, ca.secrets);
   // The signer answers 503 while an issuing CA in use is outside its validity; do not deploy that.
   const issuer = check.core?.issuers.get(id);
-  const unready = issuer === undefined ? undefined : unreadinessAt(issuer, (options.now ?? new Date()).getTime());
-  if (unready !== undefined) throw new RotationError(`--id ${id}: the signer could not sign with it: ${unready}`);
+  const now = (options.now ?? new Date()).getTime();
+  if (issuer !== undefined && now < issuer.notBefore.getTime()) {
+    throw new RotationError(`--id ${id}: the signer could not sign with it: issuing CA "${id}" is not valid before ${issuer.notBefore.toISOString()}`);
+  }
+  if (issuer !== undefined && now >= issuer.notAfter.getTime()) {
+    throw new RotationError(`--id ${id}: the signer could not sign with it: issuing CA "${id}" expired at ${issuer.notAfter.toISOString()}`);
+  }
   await writeCaDir(ca, { raw, roots: config.roots, secrets: ca.secrets });
   return { id, previous, changed: true, keyNotChecked: check.keysNotChecked.includes(id), clusters: clustersOf(raw) };
 }
