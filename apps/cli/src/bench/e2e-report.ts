@@ -5,6 +5,7 @@ import type { E2eBenchResult, SignerRun } from "./e2e-bench.ts";
 const TARGETS = { allIssued: 1.1, p99: 1.2, allIssuedWithRtt: 1.25 } as const;
 
 const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const s2 = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
   a === undefined || b === undefined || b <= 0 ? undefined : a / b;
 /** The CPU meters (e2e-stack.ts) and their column titles. */
@@ -47,14 +48,15 @@ export function formatE2eTable(r: E2eBenchResult): string {
     `e2e burst per signer: ${o.count} CSRs (half RSA-2048, half P-256, one SPIFFE URI SAN each), created and approved as istio-system/istiod, ${o.inFlight} in flight;`,
     `one control plane; kube-controller-manager --controllers=csrsigning --kube-api-qps=${o.kcmQps} --kube-api-burst=${o.kcmQps}; edge adds ${o.signerRttMs} ms to every signer answer`,
     "latency = certificate seen on a watch − our create request's send time (ms); from creationTimestamp (1 s resolution) in --json",
-    "",
-    "signer                                       count  issued  all issued  issued/s      p50      p99   lost  failed  verified",
   ];
-  for (const run of r.runs) {
-    const name = `${run.signer} (${run.signerName})`;
+  const names = r.runs.map((run) => `${run.signer} (${run.signerName})`);
+  const width = Math.max(6, ...names.map((n) => n.length));
+  lines.push("", `${"signer".padEnd(width)}  count  issued  all issued  issued/s      p50      p99   lost  failed  verified`);
+  for (const [i, run] of r.runs.entries()) {
+    const name = names[i] ?? run.signer;
     lines.push(
-      `${name.padEnd(43)}  ${String(run.count).padStart(5)}  ${String(run.issued).padStart(6)}  ${s(run.allIssuedMs).padStart(10)}  ${run.issuedPerSecond.toFixed(1).padStart(8)}  ` +
-        `${s(run.p50Ms).padStart(7)}  ${s(run.p99Ms).padStart(7)}  ${String(run.lost).padStart(5)}  ${String(run.wronglyFailed).padStart(6)}  ${String(run.verified).padStart(8)}`,
+      `${name.padEnd(width)}  ${String(run.count).padStart(5)}  ${String(run.issued).padStart(6)}  ${s(run.allIssuedMs).padStart(10)}  ${run.issuedPerSecond.toFixed(1).padStart(8)}  ` +
+        `${s2(run.p50Ms).padStart(7)}  ${s2(run.p99Ms).padStart(7)}  ${String(run.lost).padStart(5)}  ${String(run.wronglyFailed).padStart(6)}  ${String(run.verified).padStart(8)}`,
     );
   }
   const { allIssued, p99, met } = e2eRatios(r);
