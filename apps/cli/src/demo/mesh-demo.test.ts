@@ -37,6 +37,12 @@ describe("npm run demo", () => {
     expect(result.p99Ms).toBeGreaterThanOrEqual(result.p50Ms);
     expect(lines.join("\n")).toContain("where the keys are:");
     expect(lines.join("\n")).toContain("the agent has no certificate");
+    // Issue 13: every issuance and refusal left exactly one audit record; the greedy identity was throttled.
+    expect(result.audit?.records).toBe((result.audit?.issued ?? -1) + (result.audit?.refused ?? -1));
+    expect(result.audit?.issued).toBeGreaterThanOrEqual(result.issued + (result.greedy?.requested ?? 0));
+    expect(result.throttled).toBeGreaterThanOrEqual(1);
+    expect(result.greedy).toMatchObject({ requested: 6, issued: 6, failed: 0 });
+    expect(lines.join("\n")).toContain("matching the cluster's CSRs");
   }, 600_000);
 });
 

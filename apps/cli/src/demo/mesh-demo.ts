@@ -16,6 +16,8 @@ import type { LocalStack, PartStarter } from "../local/index.ts";
 import { watchParent } from "../parent-watch.ts";
 import { parseCertificates } from "../verify/index.ts";
 import { findPrivateKeysInCluster } from "./cluster-keys.ts";
+import { auditLines, checkAudit, DEMO_BUDGETS, GREEDY_CSRS } from "./demo-audit.ts";
+import { runGreedyIdentity } from "./greedy-identity.ts";
 import { meshPlan } from "./mesh-plan.ts";
 import { printSummary, summarize } from "./mesh-summary.ts";
 import type { MeshDemoResult } from "./mesh-summary.ts";
@@ -50,7 +52,7 @@ export async function runMeshDemo(options: MeshDemoOptions): Promise<MeshDemoRes
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), "edgeca-demo-")));
   const parts = [localParts.signer, localParts.shim].filter((p): p is PartStarter => p !== undefined);
   if (parts.length !== 2) throw new Error("the demo needs the local signer and the shim parts");
-  const stack = await startLocalStack({ stateDir, signerName: SIGNER_NAME, trustDomain: TRUST_DOMAIN, allowedRequestors: [ISTIOD_USER], parts, log });
+  const stack = await startLocalStack({ stateDir, signerName: SIGNER_NAME, trustDomain: TRUST_DOMAIN, allowedRequestors: [ISTIOD_USER], budgets: DEMO_BUDGETS, parts, log });
   let istiod: Istiod | undefined;
   try {
     istiod = await startIstiod({
@@ -94,8 +96,15 @@ async function exercise(stack: LocalStack, istiod: Istiod, agentBinary: string, 
     const ctx = { controlPlane: cp, istiod, watch, agentBinary, roots, istiodUser: ISTIOD_USER, dir: join(stateDir, "agents"), secretTtlSeconds: SECRET_TTL_SECONDS, network };
     const rows = await mapLimit(plan, CONCURRENCY, async (workload, index) => await runWorkload(workload, index, ctx));
     const keys = await findPrivateKeysInCluster(cp);
-    const result = summarize({ rows, keys, bundleMatchesSigner, istiodVersion: istiod.version, stateDir });
+    // Issue 13: one identity asks for more than its budget, as a runaway istiod would; then the audit check.
+    const asIstiod = cp.clientForToken(await cp.mintToken({ namespace: "istio-system", serviceAccount: "istiod" }));
+    const greedy = await runGreedyIdentity({ istiod: asIstiod, signerName: SIGNER_NAME, spiffeId: `spiffe://${TRUST_DOMAIN}/ns/shop/sa/greedy`, count: GREEDY_CSRS, timeoutMs: 60_000 });
+    const auditPath = join(stateDir, "signer", "audit.jsonl");
+    const checked = await checkAudit(auditPath, [...watch.records.values()], greedy);
+    const summary = summarize({ rows, keys, bundleMatchesSigner, istiodVersion: istiod.version, stateDir });
+    const result = { ...summary, unexpected: summary.unexpected + (checked.problems.length > 0 ? 1 : 0), audit: checked.audit, throttled: checked.throttled, greedy };
     printSummary(result, rows, keys, stateDir, print);
+    for (const l of auditLines(checked, greedy, auditPath)) print(l);
     return result;
   } finally {
     watch.stop();

@@ -2,6 +2,8 @@
 import { join } from "node:path";
 import { percentile } from "./percentile.ts";
 import type { KeyHolder } from "./cluster-keys.ts";
+import type { DemoAudit } from "./demo-audit.ts";
+import type { GreedyResult } from "./greedy-identity.ts";
 import type { WorkloadRow } from "./mesh-workload.ts";
 
 /**
@@ -13,6 +15,11 @@ export const ISTIOD_OWN_CA_SECRET = { namespace: "istio-system", name: "istio-ca
 
 /** What the demo measured; `--json` prints it as the last line. */
 export interface MeshDemoResult {
+  /** The signer's audit records of the run: records = issued + refused (throttled included), demo-audit.ts. */
+  readonly audit?: DemoAudit;
+  /** The 429 answers the greedy identity got (a subset of audit.refused). */
+  readonly throttled?: number;
+  readonly greedy?: GreedyResult;
   readonly requested: number;
   readonly issued: number;
   readonly verified: number;
