@@ -36,7 +36,7 @@ export interface WorkloadContext {
 }
 
 export type WorkloadOutcome =
-  | { readonly status: "issued"; readonly csrName: string; readonly latencyMs: number; readonly verified: boolean; readonly note: string }
+  | { readonly status: "issued"; readonly csrName: string; readonly latencyMs: number; readonly verified: boolean; readonly note: string; readonly issuer: string }
   | { readonly status: "failed"; readonly csrName: string; readonly reason: string; readonly message: string; readonly agentHasCertificate: boolean }
   | { readonly status: "error"; readonly message: string };
 
@@ -86,6 +86,8 @@ async function issued(agent: PilotAgent, ctx: WorkloadContext): Promise<Workload
     latencyMs: (record.issuedAt ?? record.createdAt) - record.createdAt,
     verified: failed.length === 0,
     note: failed.join("; "),
+    // The issuing CA above the leaf: with several clusters, each cluster's own (mesh-clusters.ts).
+    issuer: chain[1]?.subject.split("\n").join(", ") ?? "",
   };
 }
 
