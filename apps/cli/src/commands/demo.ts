@@ -18,13 +18,18 @@ mesh's workloads as real pilot-agents (sidecars RSA-2048, ECDSA P-256 and P-384)
 is verified against root-cert.pem from Secret istio-system/external-ca-cert (published by the shim), its
 SPIFFE ID checked, and its CSR seen created, approved and deleted by istiod; one sidecar with an RSA-5120
 key must be refused by the signer: the CSR's Failed reason is shown and the agent holds no certificate.
+Then a greedy identity, acting as istiod, asks for 6 certificates at once against the demo's budget of 4
+per 10 s per identity: the surplus is answered 429, retried by the shim and issued in the next window,
+never Failed. The signer's audit records (STATE/signer/audit.jsonl) are counted and checked against the
+cluster's CSRs.
 Prints a summary (counts, latency from CSR creation to certificate, where the keys are), stops everything
 and exits 0 when every outcome is the intended one, 1 otherwise.
 
 flags:
   --json   the last line of output is one JSON object: requested, issued, verified, refused, unexpected,
            p50Ms, p99Ms, maxMs, refusal, privateKeysInCluster, istiodOwnCaKeyInCluster, bundleMatchesSigner,
-           istiod (the version that ran), stateDir
+           istiod (the version that ran), stateDir, audit {records, issued, refused (throttled included)},
+           throttled, greedy {spiffeId, requested, issued, failed, elapsedMs}
   --keep   leave the stack running with its state in .edgeca/demo/ (admin kubeconfig, root-cert.pem),
            print "ready", and stop on Ctrl-C (SIGINT) or SIGTERM
 
