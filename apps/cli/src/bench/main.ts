@@ -65,14 +65,14 @@ const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
     },
   },
   http: {
-    usage: "http [--json] [--count N (default 4000)] [--seconds S (default 8)] [--concurrency C (default 16)] [--workerd N (default 1)] [--edge-threads N (default 0)] [--dir DIR] (needs cfssl: golang-cfssl)",
+    usage: "http [--json] [--count N (default 4000)] [--seconds S (default 8)] [--concurrency C (default 16)] [--workerd N (default 1)] [--edge-threads N (default 1, as signer serve)] [--dir DIR] (needs cfssl: golang-cfssl)",
     async run(values, log) {
       const options = {
         count: positiveInt(str(values.count), 4000, "--count"),
         seconds: positiveInt(str(values.seconds), 8, "--seconds"),
         concurrency: positiveInt(str(values.concurrency), 16, "--concurrency"),
         workerdInstances: positiveInt(str(values.workerd), 1, "--workerd"),
-        edgeThreads: nonNegativeInt(str(values["edge-threads"]), 0, "--edge-threads"),
+        edgeThreads: nonNegativeInt(str(values["edge-threads"]), 1, "--edge-threads"),
         ...dirOf(values),
       };
       const result = await runHttpBench(options, log);

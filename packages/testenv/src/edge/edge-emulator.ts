@@ -169,6 +169,9 @@ export async function startEdgeEmulator(options: EdgeEmulatorOptions): Promise<E
       },
     );
   });
+  // Node's 5 s default idle timeout races with a pooled client that reuses a connection just as the server
+  // closes it ("socket hang up"); Cloudflare keeps idle client connections far longer.
+  server.keepAliveTimeout = 120_000;
   // Requests Node's parser refuses (a malformed request line, oversized headers) get the edge's problem
   // too, instead of Node's bare text answer.
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
