@@ -4,7 +4,7 @@
  * → JSON and schema (400) → signer name (403) → policy (422/400) → issuance budgets (429) → issue.
  * Every `/v1/sign` decision is written as one audit record (audit.ts).
  */
-import { SignRequest } from "@edgeca/shared";
+import { PodSignRequest, SignRequest } from "@edgeca/shared";
 import { Hono } from "hono";
 import { AuditTrail } from "./audit.ts";
 import { readLimitedText, requireJson } from "./body.ts";
@@ -56,6 +56,11 @@ app.get("/v1/bundle", async (c) => {
 });
 
 async function parseSignRequest(raw: Request): Promise<SignRequest> {
+  return await parseBody(raw, SignRequest, "sign request");
+}
+
+/** Reads a JSON body and parses it with `schema`; 415/413/400 as for every sign route. */
+async function parseBody<T>(raw: Request, schema: { safeParse(json: unknown): { success: true; data: T } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } } }, what: string): Promise<T> {
   requireJson(raw.headers.get("content-type"));
   const text = await readLimitedText(raw);
   let json: unknown;
@@ -65,10 +70,10 @@ async function parseSignRequest(raw: Request): Promise<SignRequest> {
     // V8's message says where parsing stopped ("Unexpected end of JSON input", "Unexpected token …").
     throw new InvalidRequestError(`body is not valid JSON: ${error instanceof Error ? error.message.slice(0, 200) : "parse failed"}`);
   }
-  const parsed = SignRequest.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`);
-    throw new InvalidRequestError(`body does not match the sign request schema: ${issues.join("; ")}`);
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.map(String).join(".") || "(body)"}: ${i.message}`);
+    throw new InvalidRequestError(`body does not match the ${what} schema: ${issues.join("; ")}`);
   }
   return parsed.data;
 }
@@ -90,7 +95,25 @@ app.post("/v1/sign", async (c) => {
   }
 });
 
-for (const path of ["/healthz", "/readyz", "/v1/bundle", "/v1/sign"]) {
+// Pod certificates (PodCertificateRequests): the same order of checks and one audit record per answer.
+app.post("/v1/sign-pod", async (c) => {
+  const audit = new AuditTrail();
+  try {
+    const core = await loadedCore(c.env);
+    const cluster = await core.authenticate(cfOf(c.req.raw), c.req.header("authorization") ?? null);
+    audit.cluster = cluster.name;
+    const request = await parseBody(c.req.raw, PodSignRequest, "pod sign request");
+    audit.request = request;
+    const answer = await core.signPod(request, cluster, { gate: budgetGate(c.env), facts: audit.facts });
+    audit.issued(answer);
+    return c.json(answer, 200, JSON_HEADERS);
+  } catch (error) {
+    audit.refused(error);
+    throw error;
+  }
+});
+
+for (const path of ["/healthz", "/readyz", "/v1/bundle", "/v1/sign", "/v1/sign-pod"]) {
   app.all(path, (c) => problemResponse("method_not_allowed", `${c.req.method} is not allowed on ${path}`));
 }
 

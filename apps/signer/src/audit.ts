@@ -3,7 +3,7 @@
  * line with `console.log`: Workers Logs and Logpush carry the Worker's console output, and `edgeca audit`
  * reads it back. Built only from names, serial, validity and the refusal: never the CSR, a key or a certificate.
  */
-import { AUDIT_RECORD_KIND, type AuditRecord, type SignRequest, type SignResponse } from "@edgeca/shared";
+import { AUDIT_RECORD_KIND, type AuditRecord, type PodSignRequest, type SignRequest, type SignResponse } from "@edgeca/shared";
 import { SignerError } from "./errors.ts";
 import { describeRefusedCsr, type SignFacts } from "./sign-facts.ts";
 
@@ -11,7 +11,8 @@ import { describeRefusedCsr, type SignFacts } from "./sign-facts.ts";
 export class AuditTrail {
   readonly facts: SignFacts = {};
   cluster: string | undefined;
-  request: SignRequest | undefined;
+  /** The parsed body: a CSR (`/v1/sign`) or a PodCertificateRequest's spec (`/v1/sign-pod`). */
+  request: SignRequest | PodSignRequest | undefined;
   #written = false;
 
   /** The certificate was signed. */
@@ -21,7 +22,7 @@ export class AuditTrail {
 
   /** The request was refused (or throttled) with `error`. */
   refused(error: unknown): void {
-    if (this.request !== undefined) describeRefusedCsr(this.request.csr, this.facts);
+    if (this.request !== undefined && "csr" in this.request) describeRefusedCsr(this.request.csr, this.facts);
     if (error instanceof SignerError) {
       const decision = error.code === "rate_limited" ? "throttled" : "refused";
       this.#write({ decision, code: error.code, status: error.status, reason: error.message.slice(0, 1024) });

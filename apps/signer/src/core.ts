@@ -15,22 +15,27 @@ import {
   SignerConfig,
   type Bundle,
   type ClusterConfig,
+  type PodSignRequest,
+  type PodSignResponse,
   type SignRequest,
   type SignResponse,
 } from "@edgeca/shared";
-import { budgetRequests, budgetSubject, type IssuanceGate } from "./budget.ts";
+import type { IssuanceGate } from "./budget.ts";
 import { signTbs, writeTbs } from "./certificate-builder.ts";
 import { ClientIndex } from "./client-auth.ts";
 import type { SignerEnv } from "./env.ts";
-import { ForbiddenError, RateLimitedError, UnavailableError } from "./errors.ts";
+import { ForbiddenError, UnavailableError } from "./errors.ts";
 import { ConfigurationError } from "./configuration-error.ts";
 import { loadIssuer, type Issuer } from "./issuer.ts";
 import { validityFor } from "./lifetime.ts";
-import { proveKeyPossession, screen, type Approved } from "./policy.ts";
+import { takeBudget, unreadinessAt } from "./issuance-checks.ts";
+import { signPodWith } from "./pod-sign.ts";
+import { proveKeyPossession, screen } from "./policy.ts";
 import { keyTypeOf, type SignFacts } from "./sign-facts.ts";
 import { checkJwks, tokenVerifier, type TokenVerifier } from "./token.ts";
 
 export { ConfigurationError } from "./configuration-error.ts";
+export { unreadinessAt } from "./issuance-checks.ts";
 export {
   ForbiddenError,
   InvalidRequestError,
@@ -223,33 +228,9 @@ export class SigningCore {
       notAfter: isoString(notAfterIso, notAfter),
     };
   }
-}
 
-/** Why `issuer` cannot sign at `now` (outside its chain's validity), or undefined. */
-export function unreadinessAt(issuer: Issuer, now: number): string | undefined {
-  if (now < issuer.notBefore.getTime()) return `issuing CA "${issuer.id}" is not valid before ${issuer.notBefore.toISOString()}`;
-  if (now >= issuer.notAfter.getTime()) return `issuing CA "${issuer.id}" expired at ${issuer.notAfter.toISOString()}`;
-  return undefined;
-}
-
-/** Draws one issuance from the cluster's budgets: 429 when one is spent; the fail mode when the backend fails. */
-async function takeBudget(gate: IssuanceGate, cluster: ClusterConfig, approved: Approved, facts: SignFacts | undefined): Promise<void> {
-  const requests = budgetRequests(cluster, approved);
-  let result;
-  try {
-    result = await gate.take(cluster.name, requests);
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    if (cluster.budgets.onBackendUnavailable === "fail-closed") {
-      throw new UnavailableError(`issuance budgets cannot be checked (${why}) and cluster "${cluster.name}" is configured fail-closed`, { cause: error });
-    }
-    if (facts !== undefined) facts.budgetUnchecked = why;
-    return;
+  /** Applies the cluster's pod-certificate profile to a PodCertificateRequest's spec and issues (pod-policy.ts). */
+  async signPod(request: PodSignRequest, cluster: ClusterConfig, options: SignOptions = {}): Promise<PodSignResponse> {
+    return await signPodWith(this, this.now(), request, cluster, options);
   }
-  if (result.ok) return;
-  const spent = requests[result.index];
-  if (spent === undefined) throw new Error(`the budget backend named budget ${result.index} of ${requests.length}`);
-  const budget = { scope: spent.scope, limit: spent.limit, windowSeconds: spent.windowSeconds, retryAfterSeconds: result.retryAfterSeconds };
-  if (facts !== undefined) facts.budget = budget;
-  throw new RateLimitedError({ ...budget, subject: budgetSubject(spent, cluster.name) }, cluster.name);
 }

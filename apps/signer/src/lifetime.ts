@@ -3,7 +3,7 @@
  * lifetime = expirationSeconds (or the default) clamped to [600 s, maximum]; NotBefore backdated 5 min
  * for clock skew; NotAfter never beyond the issuing chain's NotAfter.
  */
-import type { PolicyConfig } from "@edgeca/shared";
+import { POD_BACKDATE_SECONDS, POD_MIN_EXPIRATION_SECONDS, type PolicyConfig } from "@edgeca/shared";
 
 /** certificates.k8s.io/v1: `spec.expirationSeconds` minimum. */
 export const MIN_LIFETIME_SECONDS = 600;
@@ -23,4 +23,18 @@ export function validityFor(nowMs: number, requested: number | undefined, policy
   const lifetime = Math.min(Math.max(requested ?? policy.defaultLifetimeSeconds, MIN_LIFETIME_SECONDS), policy.maxLifetimeSeconds);
   const notAfter = Math.min(now + lifetime * 1000, issuerNotAfter.getTime());
   return { notBefore: new Date(now - BACKDATE_SECONDS * 1000), notAfter: new Date(notAfter) };
+}
+
+/**
+ * A pod certificate's validity (docs/certificate-profile.md "Pod certificates"): kube-apiserver requires
+ * NotAfter − NotBefore ≤ spec.maxExpirationSeconds and ≥ 1 h, and status.notBefore within 5 min of its
+ * clock, so the backdate is short and counted inside the lifetime. Undefined when the issuing chain ends
+ * too soon for the 1-hour minimum.
+ */
+export function podValidityFor(nowMs: number, lifetimeSeconds: number, issuerNotAfter: Date): Validity | undefined {
+  const now = Math.floor(nowMs / 1000) * 1000;
+  const notBefore = now - POD_BACKDATE_SECONDS * 1000;
+  const notAfter = Math.min(notBefore + lifetimeSeconds * 1000, Math.floor(issuerNotAfter.getTime() / 1000) * 1000);
+  if (notAfter - notBefore < POD_MIN_EXPIRATION_SECONDS * 1000) return undefined;
+  return { notBefore: new Date(notBefore), notAfter: new Date(notAfter) };
 }

@@ -5,7 +5,7 @@
 import { csrKey, parseCsrPem, type BudgetScope, type CsrKey } from "@edgeca/shared";
 
 export interface SignFacts {
-  profile?: "workload" | "control-plane";
+  profile?: "workload" | "control-plane" | "pod";
   spiffeId?: string;
   dnsNames?: readonly string[];
   keyType?: string;

@@ -32,7 +32,7 @@ export const AuditRecord = z.object({
   requestor: bounded(1024).optional(),
   /** The CSR object in the cluster. */
   csr: z.object({ name: bounded(253).optional(), uid: bounded(128).optional() }).optional(),
-  profile: z.enum(["workload", "control-plane"]).optional(),
+  profile: z.enum(["workload", "control-plane", "pod"]).optional(),
   /** The workload's SPIFFE ID (the URI SAN the CSR asked for, whether or not it was allowed). */
   spiffeId: bounded(2048).optional(),
   /** The DNS SANs the CSR asked for (control-plane profile). */

@@ -11,6 +11,7 @@ import * as z from "zod";
 import { BudgetsConfig } from "./budget-config.ts";
 import { parseCertificateDer } from "./certificate.ts";
 import { decodePemBlocks } from "./pem.ts";
+import { PodCertificatesConfig } from "./pod-certificate.ts";
 import { signerNameProblem } from "./signer-name.ts";
 import { isValidTrustDomain } from "./spiffe.ts";
 
@@ -93,6 +94,8 @@ export const ClusterConfig = z.object({
    * Chosen by the authenticated cluster, never by anything in a request.
    */
   activeIssuer: z.string().optional(),
+  /** Pod certificates (PodCertificateRequests, pod-certificate.ts); absent: refused. */
+  podCertificates: PodCertificatesConfig.optional(),
 });
 export type ClusterConfig = z.infer<typeof ClusterConfig>;
 

@@ -61,7 +61,7 @@ function checkEcPoint(point: Uint8Array, curve: "P-256" | "P-384" | "P-521"): vo
  * Describes the CSR's key: curve for EC; modulus bits and exponent for RSA (RFC 3279 §2.3.1). Throws
  * `DerError` for a key no relying party could read (see `checkEcPoint`; RSA integers must be DER).
  */
-export function csrKey(csr: ParsedCsr): CsrKey {
+export function csrKey(csr: Pick<ParsedCsr, "keyAlgorithm" | "curve" | "publicKey">): CsrKey {
   if (csr.keyAlgorithm === OID.ecPublicKey) {
     const curve = CURVES[csr.curve ?? ""];
     if (curve === undefined) return { kind: "ec", curve: "unknown" };

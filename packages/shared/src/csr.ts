@@ -173,3 +173,30 @@ export function parseCsrDer(der: Uint8Array): ParsedCsr {
 export function parseCsrPem(pem: string): ParsedCsr {
   return parseCsrDer(decodePem(pem, "CERTIFICATE REQUEST"));
 }
+
+/** A bare SubjectPublicKeyInfo, read as strictly as the CSR's (a PodCertificateRequest's `spec.pkixPublicKey`). */
+export type ParsedSpki = Pick<ParsedCsr, "spki" | "keyAlgorithm" | "curve" | "publicKey">;
+
+/** Parses one DER SubjectPublicKeyInfo with no trailing bytes. Throws `CsrError` naming what was wrong. */
+export function parseSpkiDer(der: Uint8Array): ParsedSpki {
+  try {
+    checkDerLimits(der, CSR_LIMITS, "SubjectPublicKeyInfo");
+    const top = new DerReader(der);
+    const spkiTlv = top.expect(Tag.SEQUENCE, "SubjectPublicKeyInfo");
+    top.finish("SubjectPublicKeyInfo");
+    const spki = DerReader.inside(der, spkiTlv);
+    const keyAlg = readAlgorithm(der, spki.expect(Tag.SEQUENCE, "SubjectPublicKeyInfo algorithm"), "SubjectPublicKeyInfo algorithm");
+    const publicKey = bitStringContent(der, spki.expect(Tag.BIT_STRING, "subjectPublicKey"), "subjectPublicKey");
+    spki.finish("SubjectPublicKeyInfo");
+    checkKeyParameters(keyAlg.oid, keyAlg.params);
+    let curve: string | undefined;
+    if (keyAlg.oid === OID.ecPublicKey) {
+      if (keyAlg.params?.tag !== Tag.OID) throw new DerError("EC key: parameters must be a named curve");
+      curve = toHex(oidOf(der, keyAlg.params, "EC key named curve"));
+    }
+    return { spki: elementOf(der, spkiTlv), keyAlgorithm: keyAlg.oid, curve, publicKey };
+  } catch (error) {
+    if (error instanceof DerError || error instanceof CsrError) throw new CsrError(`pkixPublicKey: ${error.message}`, { cause: error });
+    throw error;
+  }
+}

@@ -16,3 +16,5 @@ export * from "./sha1.ts";
 export * from "./spiffe.ts";
 export * from "./usages.ts";
 export * from "./wire.ts";
+export * from "./pod-certificate.ts";
+export * from "./pod-proof.ts";

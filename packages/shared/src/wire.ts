@@ -60,6 +60,8 @@ export const Problem = z.object({
   status: z.number().int(),
   code: ProblemCode,
   detail: z.string(),
+  /** `POST /v1/sign-pod` refusals only, when the API names one: the PodCertificateRequest's Denied reason. */
+  reason: z.string().regex(/^[A-Z][A-Za-z0-9]{0,127}$/).optional(),
 });
 export type Problem = z.infer<typeof Problem>;
 
