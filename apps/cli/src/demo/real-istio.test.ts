@@ -139,6 +139,28 @@ describe("the real istiod and pilot-agent with edgeca", () => {
     }
   }, 400_000);
 
+  test("an agent claiming a foreign trust domain is refused by istiod itself: no CSR ever reaches the signer", async () => {
+    const { stack } = shared();
+    const watch = await CsrWatch.start(stack.controlPlane);
+    try {
+      // istiod checks the CSR's SPIFFE ID against the caller's token identity (spiffe://cluster.local/…)
+      // before it creates anything: our emulator's foreign-trust-domain request cannot happen with it.
+      const foreign = await agent({ namespace: "foreign", serviceAccount: "productpage", podName: "productpage-v1-0", trustDomain: "evil.example" });
+      const refusal = /code = InvalidArgument desc = CSR signing error \(unable to validate SAN Identities in CSR\)/;
+      const deadline = Date.now() + 60_000;
+      while (!refusal.test(await foreign.logTail(200)) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(await foreign.logTail(200)).toMatch(refusal);
+      expect(await foreign.certificates()).toBeUndefined();
+      const forNamespace = [...watch.records.values()].filter((r) => r.uris.some((u) => u.includes("/ns/foreign/")));
+      expect(forNamespace).toEqual([]);
+      await foreign.stop();
+    } finally {
+      watch.stop();
+    }
+  }, 120_000);
+
   test("a shim restart while a request waits: istiod's pending CSR is signed by the new shim and the agent gets its certificate", async () => {
     const { stack } = shared();
     const shim = stack.parts.find((p) => p.name === "shim");
