@@ -79,9 +79,14 @@ export async function runBurst(client: BenchKubeClient, csrs: readonly PreparedC
       },
     };
     sentAt.set(name, Date.now());
-    const created = await withRetries(() => client.send("POST", CSR_PATH, body), `create ${name}`, () => (retries += 1));
+    const onRetry = (): void => {
+      retries += 1;
+    };
+    let created = await withRetries(() => client.send("POST", CSR_PATH, body), `create ${name}`, onRetry, [409]);
+    // 409 after a retried create: the first try reached the apiserver before its connection broke.
+    if (created.status === 409) created = await existingOwn(client, name, options.signerName, onRetry);
     lastCreatedMs = Math.max(lastCreatedMs, Date.now());
-    await approve(client, name, created.json, () => (retries += 1));
+    await approve(client, name, created.json, onRetry);
   };
   const worker = async (): Promise<void> => {
     while (next < csrs.length && options.signal?.aborted !== true) {
@@ -112,14 +117,36 @@ async function approve(client: BenchKubeClient, name: string, created: unknown, 
   }
 }
 
+/** The CSR `name` as it exists, when it is the one this burst created (same signer name). */
+async function existingOwn(client: BenchKubeClient, name: string, signerName: string, onRetry: () => void): Promise<Answer> {
+  const answer = await withRetries(() => client.send("GET", `${CSR_PATH}/${name}`), `get ${name}`, onRetry);
+  const found = (answer.json as { spec?: { signerName?: string } } | undefined)?.spec?.signerName;
+  if (found !== signerName) throw new Error(`create ${name}: it exists already, for signer ${String(found)} (a CSR left from another run?)`);
+  return answer;
+}
+
+/** A broken keep-alive connection (the apiserver closed it as the request went out): worth another try. */
+function isConnectionReset(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "ECONNRESET" || code === "EPIPE";
+}
 
 /**
- * Runs `call` until it succeeds: 429 and 5xx are retried (bounded, after a short pause), `passThrough`
- * statuses are handed back like a success, anything else throws with the apiserver's message.
+ * Runs `call` until it succeeds: 429, 5xx and a reset connection are retried (bounded, after a short
+ * pause), `passThrough` statuses are handed back like a success, anything else throws with the
+ * apiserver's message.
  */
 async function withRetries(call: () => Promise<Answer>, what: string, onRetry: () => void, passThrough: readonly number[] = []): Promise<Answer> {
   for (let attempt = 1; ; attempt++) {
-    const answer = await call();
+    let answer: Answer;
+    try {
+      answer = await call();
+    } catch (error) {
+      if (!isConnectionReset(error) || attempt >= MAX_TRIES) throw error;
+      onRetry();
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      continue;
+    }
     if ((answer.status >= 200 && answer.status < 300) || passThrough.includes(answer.status)) return answer;
     const transient = answer.status === 429 || answer.status >= 500;
     if (!transient || attempt >= MAX_TRIES) throw new Error(`${what}: HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);

@@ -64,13 +64,14 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
   };
   try {
     log(`starting etcd and kube-apiserver (state under ${stateDir})`);
-    const controlPlane = await startControlPlane({ tmpDir: stateDir, log });
+    // Data kept by each part: the whole state directory goes at the end, or stays when the run failed.
+    const controlPlane = await startControlPlane({ tmpDir: stateDir, keepDataDir: true, log });
     stops.push(() => controlPlane.stop());
     await grantIstiod(controlPlane);
     let kcm: ControllerManager | undefined;
     if (options.withKcm) {
       log(`starting kube-controller-manager --controllers=csrsigning --kube-api-qps=${options.kcmQps} --kube-api-burst=${options.kcmQps}`);
-      const started = await startControllerManager({ kubeconfigPath: controlPlane.kubeconfigPath, kubeApiQps: options.kcmQps, kubeApiBurst: options.kcmQps, tmpDir: stateDir, log });
+      const started = await startControllerManager({ kubeconfigPath: controlPlane.kubeconfigPath, kubeApiQps: options.kcmQps, kubeApiBurst: options.kcmQps, tmpDir: stateDir, keepDataDir: true, log });
       stops.push(() => started.stop());
       kcm = started;
     }
