@@ -43,6 +43,14 @@ describe("npm run demo", () => {
     expect(result.throttled).toBeGreaterThanOrEqual(1);
     expect(result.greedy).toMatchObject({ requested: 6, issued: 6, failed: 0 });
     expect(lines.join("\n")).toContain("matching the cluster's CSRs");
+    // Issue 12: the mesh over two clusters on one signer, each signed by its own issuing CA under the shared
+    // root, every workload's chain verified against the other cluster's external-ca-cert.
+    expect(result.clusters.map((c) => c.name)).toEqual(["cluster-a", "cluster-b"]);
+    for (const c of result.clusters) expect(c.issued, c.name).toBeGreaterThan(0);
+    for (const c of result.clusters) expect(c.verified, c.name).toBe(c.issued);
+    expect(result.clusters.reduce((n, c) => n + c.issued, 0)).toBe(result.issued);
+    expect(new Set(result.clusters.map((c) => c.issuer)).size).toBe(2);
+    expect(result.crossClusterVerified).toBe(true);
   }, 600_000);
 });
 

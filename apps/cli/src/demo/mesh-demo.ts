@@ -4,26 +4,31 @@
  * istiod runs in RA mode against them as Istio's "Custom CA Integration using Kubernetes CSR" task (Part 2)
  * configures it, and a bookinfo mesh's workloads are real pilot-agents asking istiod for certificates. Each
  * certificate an agent wrote is verified the way the task does: against `root-cert.pem` from Secret
- * `istio-system/external-ca-cert`, with the SPIFFE ID of the workload's ServiceAccount.
+ * `istio-system/external-ca-cert`, with the SPIFFE ID of the workload's ServiceAccount. The mesh is spread
+ * over two clusters on the one signer (mesh-clusters.ts): a control plane, a shim and an istiod in each,
+ * each cluster signed by its own issuing CA under the shared root, each workload's chain checked against
+ * the OTHER cluster's `external-ca-cert`.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AgentNetwork, CsrWatch, EXTERNAL_CA_SECRET, ensureIstioBinaries, startIstiod } from "@edgeca/testenv";
-import type { Istiod } from "@edgeca/testenv";
-import { localParts, startLocalStack } from "../local/index.ts";
+import { ensureIstioBinaries } from "@edgeca/testenv";
+import { inEachCluster, localParts, startLocalStack } from "../local/index.ts";
 import type { LocalStack, PartStarter } from "../local/index.ts";
 import { watchParent } from "../parent-watch.ts";
 import { parseCertificates } from "../verify/index.ts";
 import { findPrivateKeysInCluster } from "./cluster-keys.ts";
 import { auditLines, checkAudit, DEMO_BUDGETS, GREEDY_CSRS } from "./demo-audit.ts";
 import { runGreedyIdentity } from "./greedy-identity.ts";
+import { clusterFigures, clusterLines, demoClusters, startDemoClusters, stopDemoClusters, workloadsOf } from "./mesh-clusters.ts";
+import type { DemoCluster, MultiClusterFigures } from "./mesh-clusters.ts";
 import { meshPlan } from "./mesh-plan.ts";
 import { printSummary, summarize } from "./mesh-summary.ts";
 import type { MeshDemoResult } from "./mesh-summary.ts";
 import { runWorkload } from "./mesh-workload.ts";
 
 export type { MeshDemoResult } from "./mesh-summary.ts";
+export type { ClusterFigures, MultiClusterFigures } from "./mesh-clusters.ts";
 
 const SIGNER_NAME = "example.com/foo";
 const TRUST_DOMAIN = "cluster.local";
@@ -45,71 +50,78 @@ export interface MeshDemoOptions {
 }
 
 /** Runs the demo; resolves once everything is stopped (or, with `keep`, once a signal stopped it). */
-export async function runMeshDemo(options: MeshDemoOptions): Promise<MeshDemoResult> {
+export async function runMeshDemo(options: MeshDemoOptions): Promise<MeshDemoResult & MultiClusterFigures> {
   const { print, log } = options;
   // First, because the first build takes about 15 minutes: nothing else is running meanwhile.
   const istio = await ensureIstioBinaries({ log });
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), "edgeca-demo-")));
-  const parts = [localParts.signer, localParts.shim].filter((p): p is PartStarter => p !== undefined);
-  if (parts.length !== 2) throw new Error("the demo needs the local signer and the shim parts");
-  const stack = await startLocalStack({ stateDir, signerName: SIGNER_NAME, trustDomain: TRUST_DOMAIN, allowedRequestors: [ISTIOD_USER], budgets: DEMO_BUDGETS, parts, log });
-  let istiod: Istiod | undefined;
+  const { signer, shim } = localParts;
+  if (signer === undefined || shim === undefined) throw new Error("the demo needs the local signer and the shim parts");
+  const parts: PartStarter[] = [signer, inEachCluster("shims", shim)];
+  const clusters = demoClusters(TRUST_DOMAIN);
+  const stack = await startLocalStack({ stateDir, signerName: SIGNER_NAME, trustDomain: TRUST_DOMAIN, allowedRequestors: [ISTIOD_USER], budgets: DEMO_BUDGETS, clusters, parts, log });
+  let meshClusters: DemoCluster[] = [];
   try {
-    istiod = await startIstiod({
-      binary: istio.pilotDiscovery,
-      controlPlane: stack.controlPlane,
-      signerName: SIGNER_NAME,
-      dir: join(stateDir, "istiod"),
-      kubernetesApiQps: 200,
-      kubernetesApiBurst: 400,
-      log,
-    });
-    const result = await exercise(stack, istiod, istio.pilotAgent, stateDir, print, log);
+    meshClusters = await startDemoClusters(stack.clusters, { pilotDiscovery: istio.pilotDiscovery, signerName: SIGNER_NAME, stateDir, log });
+    const result = await exercise(stack, meshClusters, istio.pilotAgent, stateDir, print, log);
     if (options.keep === true) {
-      print(`the stack and istiod stay up; state in ${stateDir} (kubeconfig, root-cert.pem, istiod/istiod.log). Ctrl-C stops them.`);
+      print(`the stack and istiods stay up; state in ${stateDir} (cluster-a/ and cluster-b/: kubeconfig, root-cert.pem, istiod/istiod.log). Ctrl-C stops them.`);
       print("ready");
       await untilSignal();
     }
     return result;
   } finally {
-    await istiod?.stop();
+    await stopDemoClusters(meshClusters);
     await stack.stop();
     if (options.stateDir === undefined) await rm(stateDir, { recursive: true, force: true });
   }
 }
 
-async function exercise(stack: LocalStack, istiod: Istiod, agentBinary: string, stateDir: string, print: (line: string) => void, log: (line: string) => void): Promise<MeshDemoResult> {
+async function exercise(
+  stack: LocalStack,
+  meshClusters: readonly DemoCluster[],
+  agentBinary: string,
+  stateDir: string,
+  print: (line: string) => void,
+  log: (line: string) => void,
+): Promise<MeshDemoResult & MultiClusterFigures> {
+  const [first] = meshClusters;
+  if (first === undefined) throw new Error("the demo has no cluster");
   const cp = stack.controlPlane;
-  const bundlePem = istiod.externalRootPem;
-  const signerRootPem = await readFile(join(stateDir, "root-cert.pem"), "utf8");
-  const roots = parseCertificates(bundlePem, `Secret ${EXTERNAL_CA_SECRET.namespace}/${EXTERNAL_CA_SECRET.name}`);
-  const signerRoots = parseCertificates(signerRootPem, "root-cert.pem");
-  const bundleMatchesSigner = signerRoots.every((r) => roots.some((b) => b.fingerprint256 === r.fingerprint256));
+  const signerRoots = parseCertificates(await readFile(join(stateDir, "root-cert.pem"), "utf8"), "root-cert.pem");
+  // Every cluster's published bundle must carry the signer's root(s).
+  const bundleMatchesSigner = meshClusters.every((c) => {
+    const roots = parseCertificates(c.ownBundlePem, `${c.cluster.name}: external-ca-cert`);
+    return signerRoots.every((r) => roots.some((b) => b.fingerprint256 === r.fingerprint256));
+  });
 
   const plan = meshPlan();
-  print(`\nedgeca demo: ${plan.length} workloads as real pilot-agents, through istiod ${istiod.version} in RA mode (signer ${SIGNER_NAME})\n`);
-  // The agents run in a network namespace with only `lo` (their status ports bind all interfaces).
-  const network = await AgentNetwork.start(istiod.secureGrpcAddress);
-  log(network === undefined ? "no network namespace allowed here: the agents run in the host's (status ports on all interfaces)" : "agents run in a network namespace holding only lo");
-  const watch = await CsrWatch.start(cp);
-  try {
-    const ctx = { controlPlane: cp, istiod, watch, agentBinary, roots, istiodUser: ISTIOD_USER, dir: join(stateDir, "agents"), secretTtlSeconds: SECRET_TTL_SECONDS, network };
-    const rows = await mapLimit(plan, CONCURRENCY, async (workload, index) => await runWorkload(workload, index, ctx));
-    const keys = await findPrivateKeysInCluster(cp);
-    // Issue 13: one identity asks for more than its budget, as a runaway istiod would; then the audit check.
-    const asIstiod = cp.clientForToken(await cp.mintToken({ namespace: "istio-system", serviceAccount: "istiod" }));
-    const greedy = await runGreedyIdentity({ istiod: asIstiod, signerName: SIGNER_NAME, spiffeId: `spiffe://${TRUST_DOMAIN}/ns/shop/sa/greedy`, count: GREEDY_CSRS, timeoutMs: 60_000 });
-    const auditPath = join(stateDir, "signer", "audit.jsonl");
-    const checked = await checkAudit(auditPath, [...watch.records.values()], greedy);
-    const summary = summarize({ rows, keys, bundleMatchesSigner, istiodVersion: istiod.version, stateDir });
-    const result = { ...summary, unexpected: summary.unexpected + (checked.problems.length > 0 ? 1 : 0), audit: checked.audit, throttled: checked.throttled, greedy };
-    printSummary(result, rows, keys, stateDir, print);
-    for (const l of auditLines(checked, greedy, auditPath)) print(l);
-    return result;
-  } finally {
-    watch.stop();
-    await network?.stop();
-  }
+  const names = meshClusters.map((c) => c.cluster.name).join(" and ");
+  print(`\nedgeca demo: ${plan.length} workloads as real pilot-agents over ${names}, through istiod ${first.istiod.version} in RA mode in each (signer ${SIGNER_NAME})\n`);
+  log(first.network === undefined ? "no network namespace allowed here: the agents run in the host's (status ports on all interfaces)" : "agents run in network namespaces holding only lo");
+  const perCluster = await Promise.all(
+    meshClusters.map(async (c, i) => {
+      const ctx = { controlPlane: c.cluster.controlPlane, istiod: c.istiod, watch: c.watch, agentBinary, roots: c.peerRoots, istiodUser: ISTIOD_USER, dir: join(stateDir, c.cluster.name, "agents"), secretTtlSeconds: SECRET_TTL_SECONDS, network: c.network };
+      const mine = workloadsOf(plan, i, meshClusters.length);
+      const rows = await mapLimit(mine, Math.ceil(CONCURRENCY / meshClusters.length), async ({ workload, index }) => await runWorkload(workload, index, ctx));
+      return { name: c.cluster.name, rows };
+    }),
+  );
+  const rows = perCluster.flatMap((c) => c.rows);
+  const keys = (await Promise.all(meshClusters.map((c) => findPrivateKeysInCluster(c.cluster.controlPlane)))).flat();
+  // Issue 13: one identity asks for more than its budget, as a runaway istiod would; then the audit check.
+  const asIstiod = cp.clientForToken(await cp.mintToken({ namespace: "istio-system", serviceAccount: "istiod" }));
+  const greedy = await runGreedyIdentity({ istiod: asIstiod, signerName: SIGNER_NAME, spiffeId: `spiffe://${TRUST_DOMAIN}/ns/shop/sa/greedy`, count: GREEDY_CSRS, timeoutMs: 60_000 });
+  const auditPath = join(stateDir, "signer", "audit.jsonl");
+  const checked = await checkAudit(auditPath, meshClusters.flatMap((c) => [...c.watch.records.values()]), greedy);
+  const summary = summarize({ rows, keys, bundleMatchesSigner, istiodVersion: first.istiod.version, stateDir });
+  const figures = clusterFigures(perCluster);
+  const unexpected = summary.unexpected + (checked.problems.length > 0 ? 1 : 0) + (figures.crossClusterVerified ? 0 : 1);
+  const result = { ...summary, unexpected, audit: checked.audit, throttled: checked.throttled, greedy, ...figures };
+  printSummary(result, rows, keys, stateDir, print);
+  for (const l of auditLines(checked, greedy, auditPath)) print(l);
+  for (const l of clusterLines(figures)) print(l);
+  return result;
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
