@@ -21,7 +21,9 @@ key must be refused by the signer: the CSR's Failed reason is shown and the agen
 Then a greedy identity, acting as istiod, asks for 6 certificates at once against the demo's budget of 4
 per 10 s per identity: the surplus is answered 429, retried by the shim and issued in the next window,
 never Failed. The signer's audit records (STATE/signer/audit.jsonl) are counted and checked against the
-cluster's CSRs.
+cluster's CSRs. The mesh is spread over two clusters (cluster-a, cluster-b: a control plane, a shim and an
+istiod each) on the one signer, each cluster signed by its own issuing CA under the shared root, and each
+workload's chain is checked against the OTHER cluster's external-ca-cert.
 Prints a summary (counts, latency from CSR creation to certificate, where the keys are), stops everything
 and exits 0 when every outcome is the intended one, 1 otherwise.
 
@@ -29,8 +31,10 @@ flags:
   --json   the last line of output is one JSON object: requested, issued, verified, refused, unexpected,
            p50Ms, p99Ms, maxMs, refusal, privateKeysInCluster, istiodOwnCaKeyInCluster, bundleMatchesSigner,
            istiod (the version that ran), stateDir, audit {records, issued, refused (throttled included)},
-           throttled, greedy {spiffeId, requested, issued, failed, elapsedMs}
-  --keep   leave the stack running with its state in .edgeca/demo/ (admin kubeconfig, root-cert.pem),
+           throttled, greedy {spiffeId, requested, issued, failed, elapsedMs},
+           clusters [{name, issued, verified, issuer}], crossClusterVerified
+  --keep   leave the stack running with its state in .edgeca/demo/ (cluster-a/ and cluster-b/: admin
+           kubeconfig, root-cert.pem; signer/: the signer's material),
            print "ready", and stop on Ctrl-C (SIGINT) or SIGTERM
 
 progress goes to stderr; the summary to stdout.
