@@ -26,6 +26,11 @@ function nextMessage(worker: Worker): Promise<EdgeThreadMessage> {
 
 async function startThread(options: EdgeEmulatorOptions): Promise<{ worker: Worker; port: number }> {
   const worker = new Worker(ENTRY, { workerData: options });
+  // A thread that fails later must not take the caller's process with it (an unheard "error" would):
+  // it is reported, and the threads left keep serving the port.
+  worker.on("error", (error: unknown) => {
+    process.stderr.write(`edge thread ${worker.threadId} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  });
   const first = await nextMessage(worker);
   if (first.kind !== "listening") {
     await worker.terminate();
