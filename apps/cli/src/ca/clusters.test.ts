@@ -166,6 +166,18 @@ describe("edgeca ca: rotation for one cluster", () => {
   });
 });
 
+describe("edgeca ca: a cluster's rotation after secrets.json was uploaded and deleted", () => {
+  it("checks the issuers without a local key by their chain, and writes only the new key", async () => {
+    await addEast();
+    await rm(join(dir, "worker/secrets.json"));
+    expect((await run(caAddIssuerCommand, "--dir", dir, "--cluster", "east", "--id", "east-ca2")).status).toBe(0);
+    expect(Object.keys(await secrets())).toEqual(["EDGECA_CA_KEY_EAST_CA2"]);
+    expect((await run(caActivateCommand, "--dir", dir, "--cluster", "east", "--id", "east-ca2")).status).toBe(0);
+    const config = SignerConfig.parse(JSON.parse(await read("worker/config.json")));
+    expect(config.clusters.map((c) => [c.name, c.activeIssuer])).toEqual([["default", undefined], ["east", "east-ca2"]]);
+  });
+});
+
 describe("edgeca ca cluster commands: refusals leave the directory as it was", () => {
   async function refused(command: { run(argv: readonly string[]): Promise<number> }, argv: string[], message: RegExp): Promise<void> {
     const before = await snapshot();
