@@ -13,12 +13,13 @@
  * interfaces).
  */
 import { spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, connect } from "node:net";
 import type { Server, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ProcessGroup } from "../control-plane/process-group.ts";
+import { ProcessGroup, startWatchdog } from "../control-plane/process-group.ts";
 import { logTail } from "./log-tail.ts";
 import { waitUntil } from "./wait-until.ts";
 
@@ -40,12 +41,16 @@ net.createServer((c) => {
 export class AgentNetwork {
   private nextPort = 15020;
 
+  private readonly watchdog: ChildProcess;
+
   private constructor(
     private readonly holder: ProcessGroup,
     private readonly bridge: Server,
     private readonly sockets: Set<Socket>,
     private readonly dir: string,
-  ) {}
+  ) {
+    this.watchdog = startWatchdog(process.pid, [holder.pid], "");
+  }
 
   /** Whether this machine lets us create a network namespace (root, unshare, ip). */
   static supported(): boolean {
@@ -105,6 +110,7 @@ export class AgentNetwork {
 
   async stop(): Promise<void> {
     await this.holder.stop();
+    this.watchdog.kill("SIGKILL");
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.bridge.close(() => { resolve(); }));
     await rm(this.dir, { recursive: true, force: true });

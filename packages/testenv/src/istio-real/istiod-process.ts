@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { ControlPlaneClient } from "../control-plane/index.ts";
 import { freePort } from "../control-plane/index.ts";
-import { ProcessGroup } from "../control-plane/process-group.ts";
+import { ProcessGroup, startWatchdog } from "../control-plane/process-group.ts";
 import { applyIstiodRbac } from "./istiod-rbac.ts";
 import { logTail } from "./log-tail.ts";
 import { waitUntil } from "./wait-until.ts";
@@ -107,6 +107,12 @@ export async function startIstiod(options: StartIstiodOptions): Promise<Istiod> 
   // `env -i -C` gives istiod exactly this environment and its working directory, then execs it (same pid).
   const envArgs = ["-i", "-C", dir, ...Object.entries(env).map(([k, v]) => `${k}=${v}`), options.binary, ...args];
   const group = ProcessGroup.start("istiod", "env", envArgs, logFile);
+  // Should this process die by SIGKILL (no exit hook runs), istiod goes with it.
+  const watchdog = startWatchdog(process.pid, [group.pid], "");
+  const stop = async (): Promise<void> => {
+    await group.stop();
+    watchdog.kill("SIGKILL");
+  };
   const fail = async (why: string): Promise<Error> =>
     new Error(`istiod did not become ready (${why}); last lines of ${logFile}:\n${await logTail(logFile)}`);
   try {
@@ -128,12 +134,10 @@ export async function startIstiod(options: StartIstiodOptions): Promise<Istiod> 
         return group.running;
       },
       logTail: async (lines?: number) => await logTail(logFile, lines),
-      stop: async () => {
-        await group.stop();
-      },
+      stop,
     };
   } catch (error) {
-    await group.stop();
+    await stop();
     throw error;
   }
 }

@@ -16,7 +16,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ControlPlaneClient } from "../control-plane/index.ts";
 import { freePort } from "../control-plane/index.ts";
-import { ProcessGroup } from "../control-plane/process-group.ts";
+import { ProcessGroup, startWatchdog } from "../control-plane/process-group.ts";
 import { ISTIOD_INSIDE } from "./agent-network.ts";
 import type { AgentNetwork } from "./agent-network.ts";
 import { ISTIOD_SAN } from "./istiod-process.ts";
@@ -95,37 +95,13 @@ export async function startPilotAgent(options: StartPilotAgentOptions): Promise<
   const istiodRoot = join(rootDir, "root-cert.pem");
   await writeFile(istiodRoot, options.istiod.istiodRootPem);
 
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: dir,
-    POD_NAME: options.podName,
-    POD_NAMESPACE: options.namespace,
-    SERVICE_ACCOUNT: options.serviceAccount,
-    INSTANCE_IP: "127.0.0.1",
-    ISTIO_META_CLUSTER_ID: "Kubernetes",
-    TRUST_DOMAIN: trustDomain,
-    JWT_POLICY: "third-party-jwt",
-    CLOUD_PLATFORM: "none",
-    DISABLE_ENVOY: "true",
-    OUTPUT_CERTS: outputDir,
-    SECRET_TTL: `${String(ttl)}s`,
-    CA_ROOT_CA: istiodRoot,
-    XDS_ROOT_CA: istiodRoot,
-    ISTIOD_SAN,
-    PROXY_CONFIG: JSON.stringify({
-      discoveryAddress: options.network === undefined ? options.istiod.secureGrpcAddress : ISTIOD_INSIDE,
-      statusPort: options.network === undefined ? await freePort() : options.network.statusPort(),
-    }),
-    ...keyEnv(options.key ?? { rsaBits: 2048 }),
-    ...(options.secretGracePeriodRatio === undefined
-      ? {}
-      : { SECRET_GRACE_PERIOD_RATIO: String(options.secretGracePeriodRatio), SECRET_GRACE_PERIOD_RATIO_JITTER: "0" }),
-  };
+  const env = await agentEnv(options, { trustDomain, outputDir, ttl, istiodRoot });
   const logFile = join(dir, "pilot-agent.log");
   // `env -i -C`: exactly this environment and working directory, then exec (the pid stays the group's).
   const envArgs = ["-i", "-C", dir, ...Object.entries(env).map(([k, v]) => `${k}=${v}`), options.binary, "proxy", "sidecar"];
   const run = options.network === undefined ? { command: "env", args: envArgs } : options.network.wrap("env", envArgs);
   const group = ProcessGroup.start(`pilot-agent ${options.namespace}/${options.podName}`, run.command, run.args, logFile);
+  const watchdog = startWatchdog(process.pid, [group.pid], "");
 
   const certificates = async (): Promise<AgentCertificates | undefined> => await readCertificates(outputDir);
   return {
@@ -150,7 +126,41 @@ export async function startPilotAgent(options: StartPilotAgentOptions): Promise<
     logTail: async (lines?: number) => await logTail(logFile, lines),
     stop: async () => {
       await group.stop();
+      watchdog.kill("SIGKILL");
     },
+  };
+}
+
+/** The agent's whole environment (it gets nothing else): what the sidecar injector would set. */
+async function agentEnv(
+  options: StartPilotAgentOptions,
+  files: { readonly trustDomain: string; readonly outputDir: string; readonly ttl: number; readonly istiodRoot: string },
+): Promise<Record<string, string>> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: options.dir,
+    POD_NAME: options.podName,
+    POD_NAMESPACE: options.namespace,
+    SERVICE_ACCOUNT: options.serviceAccount,
+    INSTANCE_IP: "127.0.0.1",
+    ISTIO_META_CLUSTER_ID: "Kubernetes",
+    TRUST_DOMAIN: files.trustDomain,
+    JWT_POLICY: "third-party-jwt",
+    CLOUD_PLATFORM: "none",
+    DISABLE_ENVOY: "true",
+    OUTPUT_CERTS: files.outputDir,
+    SECRET_TTL: `${String(files.ttl)}s`,
+    CA_ROOT_CA: files.istiodRoot,
+    XDS_ROOT_CA: files.istiodRoot,
+    ISTIOD_SAN,
+    PROXY_CONFIG: JSON.stringify({
+      discoveryAddress: options.network === undefined ? options.istiod.secureGrpcAddress : ISTIOD_INSIDE,
+      statusPort: options.network === undefined ? await freePort() : options.network.statusPort(),
+    }),
+    ...keyEnv(options.key ?? { rsaBits: 2048 }),
+    ...(options.secretGracePeriodRatio === undefined
+      ? {}
+      : { SECRET_GRACE_PERIOD_RATIO: String(options.secretGracePeriodRatio), SECRET_GRACE_PERIOD_RATIO_JITTER: "0" }),
   };
 }
 
