@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SignerConfig } from "@edgeca/shared";
+import { SignerConfig, SignRequest } from "@edgeca/shared";
 import { PolicyDeniedError, SigningCore, UnauthenticatedError } from "@edgeca/signer/core";
 import { createIstioCsr } from "@edgeca/testenv";
 import { UsageError } from "../command.ts";
@@ -105,6 +105,22 @@ describe("edgeca ca add-cluster", () => {
     const core = await loadCore();
     expect(core.cluster("default").clientCertificates.issuerSKIs).toEqual([]);
     await expect(core.authenticate(verdict("ab".repeat(32), ski), null)).rejects.toThrow(UnauthenticatedError);
+  });
+
+  it("never lets the request choose the issuer: a body naming another cluster's issuer is signed by the caller's", async () => {
+    await addEast();
+    const core = await loadCore();
+    const csr = await createIstioCsr({ keyType: "P-256", uris: ["spiffe://cluster.local/ns/default/sa/web"] });
+    const body = SignRequest.parse({
+      signerName: SIGNER,
+      csr: csr.csrPem,
+      usages: ["digital signature", "client auth"],
+      requestor: { username: "system:serviceaccount:istio-system:istiod" },
+      issuer: "east-ca1",
+      activeIssuer: "east-ca1",
+    });
+    const answer = await core.sign(body, core.cluster("default"));
+    expect(certificatesOf(answer.certificateChain)[1]?.subject).toBe("CN=edgeca issuing CA ca1");
   });
 
   it("applies each cluster's policy: its trust domain only, never the other cluster's", async () => {
