@@ -57,7 +57,10 @@ export class BenchKubeClient {
     return await new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpsRequest(new URL(path, this.server), { method, headers, agent: this.agent, timeout: timeoutMs }, resolve);
       req.on("timeout", () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
-      req.on("error", reject);
+      // Name the call: a bare "socket hang up" says nothing about which of thousands failed.
+      req.on("error", (error: NodeJS.ErrnoException) => {
+        reject(Object.assign(new Error(`${method} ${path}: ${error.message}`, { cause: error }), { code: error.code }));
+      });
       req.end(payload);
     });
   }
