@@ -48,6 +48,8 @@ export const ShimEnv = z.object({
   /** "auto" publishes a ClusterTrustBundle only where certificates.k8s.io/v1beta1 serves it. */
   EDGECA_PUBLISH_CLUSTER_TRUST_BUNDLE: z.enum(["auto", "true", "false"]).default("auto"),
   EDGECA_CLUSTER_TRUST_BUNDLE_SUFFIX: z.string().regex(DNS_LABEL, "must be a DNS label").default("edgeca"),
+  /** "auto" serves PodCertificateRequests only where certificates.k8s.io/v1beta1 serves them. */
+  EDGECA_POD_CERTIFICATES: z.enum(["auto", "true", "false"]).default("auto"),
   EDGECA_BUNDLE_REFRESH_SECONDS: int(1, 86_400).default(60),
   EDGECA_LEADER_ELECTION: bool.default(true),
   EDGECA_LEASE: objectRef.optional(),
@@ -78,6 +80,8 @@ export interface ShimConfig {
   readonly bundleSecret: { readonly namespace: string; readonly name: string; readonly key: string } | undefined;
   readonly clusterTrustBundle: { readonly mode: "auto" | "true"; readonly suffix: string } | undefined;
   readonly bundleRefreshMs: number;
+  /** PodCertificateRequests for the signer names: "auto" (where served, the default), "true", "false". */
+  readonly podCertificates?: "auto" | "true" | "false";
   readonly leaderElection:
     | { readonly namespace: string; readonly name: string; readonly identity: string; readonly leaseDurationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number }
     | undefined;
@@ -135,6 +139,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ho
     clusterTrustBundle:
       e.EDGECA_PUBLISH_CLUSTER_TRUST_BUNDLE === "false" ? undefined : { mode: e.EDGECA_PUBLISH_CLUSTER_TRUST_BUNDLE, suffix: e.EDGECA_CLUSTER_TRUST_BUNDLE_SUFFIX },
     bundleRefreshMs: e.EDGECA_BUNDLE_REFRESH_SECONDS * 1000,
+    podCertificates: e.EDGECA_POD_CERTIFICATES,
     leaderElection: e.EDGECA_LEADER_ELECTION
       ? {
           namespace: e.EDGECA_LEASE?.namespace ?? leaseNamespace,

@@ -12,7 +12,7 @@
 import type { V1CertificateSigningRequest } from "@kubernetes/client-node";
 import type { BackoffOptions } from "./backoff.ts";
 import type { Clock } from "./clock.ts";
-import type { CsrEventType } from "./csr-cache.ts";
+import type { CsrEventType, SignerObject } from "./csr-cache.ts";
 import { needsSigning } from "./csr-status.ts";
 import type { Logger } from "./logger.ts";
 import type { ShimMetrics } from "./metrics.ts";
@@ -22,23 +22,28 @@ import { WorkQueue } from "./work-queue.ts";
 // Retry-After beyond this is not honoured: a CSR's requester would long have given up.
 export const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
-export interface ControllerDeps {
+export interface ControllerDeps<T extends SignerObject = V1CertificateSigningRequest> {
   readonly reconciler: { reconcile(name: string): Promise<ReconcileResult>; forget(name: string): void };
-  readonly cache: { get(name: string): V1CertificateSigningRequest | undefined; keys(): readonly string[] };
+  readonly cache: { get(name: string): T | undefined; keys(): readonly string[] };
   readonly clock: Clock;
   readonly backoff: BackoffOptions;
   readonly concurrency: number;
   readonly metrics: ShimMetrics;
   readonly logger: Logger;
+  /** Where the queue's depth goes; default `edgeca_shim_queue_depth` (the CSR queue's). */
+  readonly onDepth?: (depth: number) => void;
 }
 
-export class CsrController {
-  readonly #d: ControllerDeps;
+/** The controller loop for any signer-named object; `needsWork` says which events are enqueued. */
+export class WorkController<T extends SignerObject> {
+  readonly #d: ControllerDeps<T>;
+  readonly #needsWork: (obj: T) => boolean;
   #queue: WorkQueue | undefined;
   #workers: Promise<void>[] = [];
 
-  constructor(deps: ControllerDeps) {
+  constructor(deps: ControllerDeps<T>, needsWork: (obj: T) => boolean) {
     this.#d = deps;
+    this.#needsWork = needsWork;
   }
 
   /** True while workers run (this replica leads). */
@@ -54,13 +59,13 @@ export class CsrController {
       return;
     }
     const csr = this.#d.cache.get(name);
-    if (csr !== undefined && needsSigning(csr)) this.#queue?.add(name);
+    if (csr !== undefined && this.#needsWork(csr)) this.#queue?.add(name);
   }
 
   /** Starts a fresh queue with every cached CSR that needs a signature, and the workers. */
   start(): void {
     if (this.#queue !== undefined) return;
-    const queue = new WorkQueue({ clock: this.#d.clock, backoff: this.#d.backoff, onDepth: (depth) => { this.#d.metrics.queueDepth.set(depth); } });
+    const queue = new WorkQueue({ clock: this.#d.clock, backoff: this.#d.backoff, onDepth: this.#d.onDepth ?? ((depth) => { this.#d.metrics.queueDepth.set(depth); }) });
     this.#queue = queue;
     for (const name of this.#d.cache.keys()) this.onChange(name, "relisted");
     this.#workers = Array.from({ length: this.#d.concurrency }, () => this.#worker(queue));
@@ -101,5 +106,12 @@ export class CsrController {
   #handle(queue: WorkQueue, key: string, result: ReconcileResult): void {
     if (result.kind === "done") queue.forget(key);
     else queue.addRateLimited(key, Math.min(result.afterMs ?? 0, MAX_RETRY_AFTER_MS));
+  }
+}
+
+/** The CSR controller: enqueues approved CSRs that wait for a certificate. */
+export class CsrController extends WorkController<V1CertificateSigningRequest> {
+  constructor(deps: ControllerDeps) {
+    super(deps, needsSigning);
   }
 }

@@ -8,7 +8,7 @@
  * a watch that ends is resumed from the last resourceVersion; 410 Gone (or any failed resume) relists;
  * errors back off from 250 ms to 30 s. Handlers only enqueue keys (kubernetes certificate_controller.go).
  */
-import { CertificatesV1Api, Watch, type KubeConfig, type V1CertificateSigningRequest } from "@kubernetes/client-node";
+import { CertificatesV1Api, Watch, type KubeConfig, type V1CertificateSigningRequest, type V1ObjectMeta } from "@kubernetes/client-node";
 import { ItemBackoff } from "./backoff.ts";
 import { sleep, type Clock } from "./clock.ts";
 import { kubeMessage, kubeStatus } from "./kube-error.ts";
@@ -31,11 +31,49 @@ export interface CsrCacheOptions {
 
 const WATCH_BACKOFF = { baseMs: 250, maxMs: 30_000 };
 
-export class CsrCache {
-  readonly #items = new Map<string, V1CertificateSigningRequest>();
+/** An object the cache holds: metadata and a spec naming its signer. */
+export interface SignerObject {
+  metadata?: V1ObjectMeta;
+  spec: { signerName: string };
+}
+
+/** One page of a list call. */
+export interface ListPage<T> {
+  readonly items: readonly T[];
+  readonly metadata?: { readonly _continue?: string; readonly resourceVersion?: string };
+}
+
+/** The resource a cache lists and watches: CSRs here, PodCertificateRequests in pcr-cache.ts. */
+export interface WatchedResource<T extends SignerObject> {
+  /** For logs: "CSRs", "PodCertificateRequests". */
+  readonly kind: string;
+  /** The cluster-wide watch path. */
+  readonly watchPath: string;
+  list(params: { fieldSelector: string; limit: number; _continue?: string }): Promise<ListPage<T>>;
+  /** The cache key of an object ("name", or "namespace/name" for a namespaced resource). */
+  keyOf(obj: T): string | undefined;
+  /** Whether a watch event's raw JSON object has the fields the shim relies on (`hasSignerShape`). */
+  is(obj: unknown): obj is T;
+}
+
+/** CertificateSigningRequests (certificates.k8s.io/v1), keyed by name. */
+export function csrResource(kubeConfig: KubeConfig): WatchedResource<V1CertificateSigningRequest> {
+  const api = kubeConfig.makeApiClient(CertificatesV1Api);
+  return {
+    kind: "CSRs",
+    watchPath: "/apis/certificates.k8s.io/v1/certificatesigningrequests",
+    list: (params) => api.listCertificateSigningRequest(params),
+    keyOf: (csr) => csr.metadata?.name,
+    is: (obj): obj is V1CertificateSigningRequest => hasSignerShape(obj),
+  };
+}
+
+/** The list+watch loop and its cache, for any signer-named resource. */
+export class WatchCache<T extends SignerObject> {
+  readonly #items = new Map<string, T>();
   readonly #synced = new Set<string>();
   readonly #options: CsrCacheOptions;
-  readonly #api: CertificatesV1Api;
+  readonly #resource: WatchedResource<T>;
   readonly #watch: Watch;
   readonly #stop = new AbortController();
   readonly #loops: Promise<void>[] = [];
@@ -43,9 +81,9 @@ export class CsrCache {
   /** Why the list/watch of a signer name last failed, until it lists or watches again. */
   readonly #failures = new Map<string, string>();
 
-  constructor(options: CsrCacheOptions) {
+  constructor(options: CsrCacheOptions, resource: WatchedResource<T>) {
     this.#options = options;
-    this.#api = options.kubeConfig.makeApiClient(CertificatesV1Api);
+    this.#resource = resource;
     this.#watch = new Watch(options.kubeConfig);
   }
 
@@ -71,8 +109,8 @@ export class CsrCache {
     return this.synced;
   }
 
-  /** The cached CSR named `name`, if any. */
-  get(name: string): V1CertificateSigningRequest | undefined {
+  /** The cached object with key `name`, if any. */
+  get(name: string): T | undefined {
     return this.#items.get(name);
   }
 
@@ -85,8 +123,8 @@ export class CsrCache {
    * Replaces the cached copy with the object our own write returned, if the CSR is still cached. No
    * resourceVersion comparison: the watch event for the same write (or a later one) overwrites it anyway.
    */
-  update(csr: V1CertificateSigningRequest): void {
-    const name = csr.metadata?.name;
+  update(csr: T): void {
+    const name = this.#resource.keyOf(csr);
     if (name === undefined || !this.#items.has(name)) return;
     this.#items.set(name, csr);
   }
@@ -124,7 +162,7 @@ export class CsrCache {
         const status = kubeStatus(error);
         this.#options.onRestart?.(signerName, "error");
         this.#failures.set(signerName, kubeMessage(error));
-        log.warn("list/watch of CSRs failed; retrying", { error: kubeMessage(error), status, retryInMs: delay });
+        log.warn(`list/watch of ${this.#resource.kind} failed; retrying`, { error: kubeMessage(error), status, retryInMs: delay });
         // On 410, or after a resume failed twice, list again: events may have been missed meanwhile.
         if (status === 410 || this.#backoff.failures(signerName) > 1) resourceVersion = undefined;
         await sleep(this.#options.clock, delay, signal);
@@ -139,9 +177,9 @@ export class CsrCache {
     let continueToken: string | undefined;
     let resourceVersion: string;
     do {
-      const page = await this.#api.listCertificateSigningRequest({ fieldSelector, limit: 500, ...(continueToken === undefined ? {} : { _continue: continueToken }) });
+      const page = await this.#resource.list({ fieldSelector, limit: 500, ...(continueToken === undefined ? {} : { _continue: continueToken }) });
       for (const csr of page.items) {
-        const name = csr.metadata?.name;
+        const name = this.#resource.keyOf(csr);
         if (name === undefined) continue;
         seen.add(name);
         this.#items.set(name, csr);
@@ -175,9 +213,9 @@ export class CsrCache {
           controller?.abort();
           return;
         }
-        if (!isCsr(obj)) return;
+        if (!this.#resource.is(obj)) return;
         const csr = obj;
-        const name = csr.metadata?.name;
+        const name = this.#resource.keyOf(csr);
         const rv = csr.metadata?.resourceVersion;
         if (rv !== undefined) setRv(rv);
         if (phase === "BOOKMARK" || name === undefined) return;
@@ -200,7 +238,7 @@ export class CsrCache {
       this.#stop.signal.addEventListener("abort", onStop, { once: true });
       this.#watch
         .watch(
-          "/apis/certificates.k8s.io/v1/certificatesigningrequests",
+          this.#resource.watchPath,
           {
             fieldSelector: `spec.signerName=${signerName}`,
             resourceVersion,
@@ -223,8 +261,15 @@ export class CsrCache {
   }
 }
 
+/** The shim's view of the CSRs for its signer names. */
+export class CsrCache extends WatchCache<V1CertificateSigningRequest> {
+  constructor(options: CsrCacheOptions) {
+    super(options, csrResource(options.kubeConfig));
+  }
+}
+
 /** A watch event's object is raw JSON from the apiserver: check the fields the shim relies on. */
-function isCsr(obj: unknown): obj is V1CertificateSigningRequest {
+export function hasSignerShape(obj: unknown): boolean {
   if (typeof obj !== "object" || obj === null) return false;
   const o = obj as { metadata?: unknown; spec?: unknown };
   return (

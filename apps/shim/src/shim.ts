@@ -18,7 +18,8 @@ import { createMetrics, type ShimMetrics } from "./metrics.ts";
 import { PooledKubeConfig } from "./pooled-kube-config.ts";
 import { BundlePublisher } from "./bundle-publisher.ts";
 import { Reconciler } from "./reconcile.ts";
-import { createHttpSignerClient, type SignerClient } from "./signer-client.ts";
+import { PodCertificates } from "./pod-certificates.ts";
+import { createHttpSignerClient, type PodSigner, type SignerClient } from "./signer-client.ts";
 import { checkTokenAudience } from "./token-audience.ts";
 import { TrustBundle } from "./trust-bundle.ts";
 
@@ -28,6 +29,8 @@ export interface ShimDeps {
   readonly kubeConfig?: KubeConfig;
   /** Defaults to the mTLS client over node:https built from the config. */
   readonly signer?: SignerClient;
+  /** Signs pod certificates; default `signer` when it can (the HTTP client can), else pod certificates are off. */
+  readonly podSigner?: PodSigner;
   readonly clock?: Clock;
   /** Where JSON log records go (default stdout). */
   readonly logSink?: LogSink;
@@ -72,6 +75,12 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
     });
 
   const trust = new TrustBundle(signer, () => clock.now());
+  const podSigner = deps.podSigner ?? (isPodSigner(signer) ? signer : undefined);
+  const mode = config.podCertificates ?? "auto";
+  const pods =
+    mode === "false" || podSigner === undefined
+      ? undefined
+      : await PodCertificates.start({ mode, kubeConfig, signerNames: config.signerNames, signer: podSigner, trust, clock, backoff: config.backoff, concurrency: config.concurrency, metrics, logger });
   const cache = new CsrCache({
     kubeConfig,
     signerNames: config.signerNames,
@@ -106,11 +115,13 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
   const startLeading = (): void => {
     metrics.leader.set(1);
     csrs.start();
+    pods?.controller.start();
     void bundles.sync();
   };
   const stopLeading = (): void => {
     metrics.leader.set(0);
     csrs.stop();
+    pods?.controller.stop();
   };
   const elector =
     config.leaderElection === undefined
@@ -144,11 +155,15 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
     stop: () =>
       (stopped ??= (async () => {
         logger.info("shim stopping");
-        const drain = (): Promise<void> => csrs.drain();
+        const drain = async (): Promise<void> => {
+          await csrs.drain();
+          await pods?.controller.drain();
+        };
         if (elector === undefined) stopLeading();
         else await elector.stop(drain);
         await drain();
         await cache.stop();
+        await pods?.stop();
         await bundles.stop();
         signer.close();
         await kubeConfig.close();
@@ -170,4 +185,8 @@ function defaultKubeConfig(config: ShimConfig): KubeConfig {
     throw new ConfigError(`KUBECONFIG: cannot load ${config.kubeconfig}: ${error instanceof Error ? error.message : String(error)}`);
   }
   return kc;
+}
+
+function isPodSigner(signer: SignerClient): signer is SignerClient & PodSigner {
+  return "signPod" in signer && typeof signer.signPod === "function";
 }

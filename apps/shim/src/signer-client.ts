@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { Agent, request as httpsRequest } from "node:https";
 import { rootCertificates } from "node:tls";
-import { Bundle, MAX_BODY_BYTES, Problem, problemOf, SignResponse, type SignRequest } from "@edgeca/shared";
+import { Bundle, MAX_BODY_BYTES, PodSignResponse, Problem, problemOf, SignResponse, type PodSignRequest, type SignRequest } from "@edgeca/shared";
 import { SignerError } from "./signer-error.ts";
 
 /** What the shim needs from the signer; tests may substitute their own. */
@@ -18,6 +18,11 @@ export interface SignerClient {
   bundle(signal?: AbortSignal): Promise<Bundle>;
   /** Releases pooled connections. */
   close(): void;
+}
+
+/** Pod certificates: `POST /v1/sign-pod`; resolves the parsed 200 answer or throws a SignerError. */
+export interface PodSigner {
+  signPod(request: PodSignRequest, signal?: AbortSignal): Promise<PodSignResponse>;
 }
 
 export interface HttpSignerClientOptions {
@@ -45,7 +50,7 @@ interface Material {
 }
 
 /** Creates the production SignerClient over node:https. Reads the files once now so bad paths fail at start. */
-export function createHttpSignerClient(options: HttpSignerClientOptions): SignerClient {
+export function createHttpSignerClient(options: HttpSignerClientOptions): SignerClient & PodSigner {
   let material: Material | undefined;
   let token: { stamp: string; value: string } | undefined;
 
@@ -109,6 +114,12 @@ export function createHttpSignerClient(options: HttpSignerClientOptions): Signer
       const json = await call("v1/sign", "POST", body, signal);
       const parsed = SignResponse.safeParse(json);
       if (!parsed.success) throw new SignerError(`the signer's /v1/sign answer does not match the schema: ${parsed.error.message}`, { status: 200 });
+      return parsed.data;
+    },
+    async signPod(request, signal) {
+      const json = await call("v1/sign-pod", "POST", JSON.stringify(request), signal);
+      const parsed = PodSignResponse.safeParse(json);
+      if (!parsed.success) throw new SignerError(`the signer's /v1/sign-pod answer does not match the schema: ${parsed.error.message}`, { status: 200 });
       return parsed.data;
     },
     async bundle(signal) {

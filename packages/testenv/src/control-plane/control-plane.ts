@@ -78,7 +78,7 @@ const defaultIssuer = "https://kubernetes.default.svc.cluster.local";
  * Starts a real control plane: etcd and kube-apiserver (built from the pinned upstream sources, see
  * ensureBinaries) on 127.0.0.1 at free ports, with data in a fresh temporary directory; authorization
  * Node,RBAC; an admin client certificate (system:masters); ServiceAccount tokens signed by a fresh key;
- * the certificate admission plugins; certificates.k8s.io/v1beta1 (ClusterTrustBundle,
+ * the certificate admission plugins and NodeRestriction; certificates.k8s.io/v1beta1 (ClusterTrustBundle,
  * PodCertificateRequest) with their feature gates. Resolves once /readyz answers 200.
  * Call stop() when done; processes are also killed when this process exits.
  */
@@ -111,6 +111,8 @@ async function startOnce(
     return path;
   };
   const caFile = await file("ca.crt", pki.ca.certPem);
+  // Not read by the apiserver: tests mint other client identities with it (a node's, pki/ca.key).
+  await file("ca.key", pki.ca.keyPem);
   const servingCert = await file("apiserver.crt", pki.serving.certPem);
   const servingKey = await file("apiserver.key", pki.serving.keyPem);
   const saKey = await file("sa.key", pki.serviceAccount.privateKeyPem);
@@ -176,7 +178,7 @@ async function startOnce(
         // (loopback); with nothing in the cluster to use them, do not keep retrying to write them.
         "--endpoint-reconciler-type=none",
         // On by default since 1.19/1.20; listed so the intent survives a default change.
-        "--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,CertificateApproval,CertificateSigning,CertificateSubjectRestriction,ClusterTrustBundleAttest",
+        "--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,CertificateApproval,CertificateSigning,CertificateSubjectRestriction,ClusterTrustBundleAttest,NodeRestriction",
         // ClusterTrustBundle (beta since 1.33) and PodCertificateRequest (beta in 1.35, KEP-4317) are
         // off by default: both the gate and the beta API version must be switched on.
         "--runtime-config=certificates.k8s.io/v1beta1=true",
