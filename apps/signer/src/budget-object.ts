@@ -3,13 +3,20 @@
  * cluster name). A Durable Object runs one request at a time, so its count is exact, unlike the Workers
  * Rate Limiting binding, which counts per location, eventually, and fixes limit and period (10 or 60 s)
  * in wrangler.jsonc instead of per cluster in EDGECA_CONFIG (docs/configuration.md "Budgets").
- * Windows are kept in memory and written through to SQLite, so an evicted or restarted object keeps them.
+ * Windows are counted in memory and written to SQLite in the background, at most FLUSH_MS after they
+ * change: a write inside `take` would make every answer wait for the storage commit (Durable Objects'
+ * output gate), and with one object per cluster every issuance of a burst would queue behind it. An
+ * object that is evicted or restarted keeps what was flushed; the issuances of its last FLUSH_MS may be
+ * forgotten, an undercount that a budget meant to stop floods can afford.
  */
 import { DurableObject } from "cloudflare:workers";
 import { takeBudgets, type BudgetRequest, type TakeResult, type WindowState } from "./budget.ts";
 
 /** Expired windows are pruned after this many admissions, so the table holds only live identities. */
 const PRUNE_EVERY = 1000;
+
+/** Longest time a changed window waits in memory before it is written to SQLite. */
+export const FLUSH_MS = 1000;
 
 function isBudgetRequest(value: unknown): value is BudgetRequest {
   if (typeof value !== "object" || value === null) return false;
@@ -19,6 +26,11 @@ function isBudgetRequest(value: unknown): value is BudgetRequest {
 
 export class IssuanceBudgets extends DurableObject {
   readonly #windows = new Map<string, WindowState>();
+  /** Keys changed since the last flush. */
+  readonly #dirty = new Set<string>();
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Rows of windows that ended before this are deleted at the next flush. */
+  #pruneBefore: number | undefined;
   #takes = 0;
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
@@ -30,20 +42,40 @@ export class IssuanceBudgets extends DurableObject {
   take(requests: unknown): TakeResult {
     if (!Array.isArray(requests) || !requests.every(isBudgetRequest)) throw new TypeError("take: expected an array of budget requests");
     const now = Date.now();
-    const sql = this.ctx.storage.sql;
     const result = takeBudgets(
       {
         get: (key) => this.#windows.get(key) ?? this.#load(key),
         set: (key, state) => {
           this.#windows.set(key, state);
-          sql.exec("INSERT INTO windows (key, ends, count) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET ends = excluded.ends, count = excluded.count", key, state.ends, state.count);
+          this.#dirty.add(key);
         },
       },
       now,
       requests,
     );
+    if (result.ok) this.#flushSoon();
     if (result.ok && ++this.#takes % PRUNE_EVERY === 0) this.#prune(now);
     return result;
+  }
+
+  #flushSoon(): void {
+    if (this.#flushTimer !== undefined) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      this.#flush();
+    }, FLUSH_MS);
+  }
+
+  /** Writes the changed windows (outside any request, so no answer waits for the commit). */
+  #flush(): void {
+    const sql = this.ctx.storage.sql;
+    for (const key of this.#dirty) {
+      const state = this.#windows.get(key);
+      if (state !== undefined) sql.exec("INSERT INTO windows (key, ends, count) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET ends = excluded.ends, count = excluded.count", key, state.ends, state.count);
+    }
+    this.#dirty.clear();
+    if (this.#pruneBefore !== undefined) sql.exec("DELETE FROM windows WHERE ends <= ?", this.#pruneBefore);
+    this.#pruneBefore = undefined;
   }
 
   #load(key: string): WindowState | undefined {
@@ -55,7 +87,12 @@ export class IssuanceBudgets extends DurableObject {
   }
 
   #prune(now: number): void {
-    for (const [key, state] of this.#windows) if (state.ends <= now) this.#windows.delete(key);
-    this.ctx.storage.sql.exec("DELETE FROM windows WHERE ends <= ?", now);
+    for (const [key, state] of this.#windows) {
+      if (state.ends <= now) {
+        this.#windows.delete(key);
+        this.#dirty.delete(key);
+      }
+    }
+    this.#pruneBefore = now;
   }
 }
