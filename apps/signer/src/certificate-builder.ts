@@ -233,8 +233,3 @@ export async function signTbs(issuer: Issuer, leaf: UnsignedLeaf): Promise<Signe
   const certificate = out.subarray(start, at);
   return { der: certificate, pem: encodePem(certificate, "CERTIFICATE"), serialNumber: leaf.serialNumber };
 }
-
-/** Builds, signs and encodes one leaf under `issuer`. */
-export async function buildLeaf(issuer: Issuer, leaf: LeafTemplate): Promise<SignedLeaf> {
-  return signTbs(issuer, writeTbs(issuer, leaf));
-}

@@ -1,5 +1,5 @@
 /** GeneralNames (RFC 5280 §4.2.1.6): read from DER, written for the SAN extension. */
-import { der, DerError, DerReader, Tag, valueOf } from "./der.ts";
+import { DerError, DerReader, Tag, valueOf } from "./der.ts";
 
 /** The names of a SAN, by kind. `other` counts kinds edgeca never issues (otherName, directoryName, …). */
 export interface GeneralNames {
@@ -48,14 +48,4 @@ export function readGeneralNames(value: Uint8Array): GeneralNames {
   }
   if (dns.length + uri.length + email.length + ip.length + other === 0) throw new DerError("subjectAltName: empty");
   return { dns, uri, email, ip, other };
-}
-
-const encoder = new TextEncoder();
-
-/** Encodes GeneralNames with DNS names and URIs only (the only kinds edgeca issues). */
-export function writeGeneralNames(names: { readonly dns?: readonly string[]; readonly uri?: readonly string[] }): Uint8Array {
-  const parts: Uint8Array[] = [];
-  for (const d of names.dns ?? []) parts.push(der(CTX_DNS, encoder.encode(d)));
-  for (const u of names.uri ?? []) parts.push(der(CTX_URI, encoder.encode(u)));
-  return der(Tag.SEQUENCE, ...parts);
 }

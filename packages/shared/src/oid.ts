@@ -22,23 +22,6 @@ export function encodeOid(dotted: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/** Dotted form of DER OID content octets, for messages. */
-export function decodeOid(content: Uint8Array): string {
-  const arcs: bigint[] = [];
-  let v = 0n;
-  for (const b of content) {
-    v = (v << 7n) | BigInt(b & 0x7f);
-    if ((b & 0x80) === 0) {
-      arcs.push(v);
-      v = 0n;
-    }
-  }
-  const [first, ...rest] = arcs;
-  if (first === undefined) return "";
-  const a0 = first < 80n ? first / 40n : 2n;
-  return [a0, first - a0 * 40n, ...rest].join(".");
-}
-
 const hex = (dotted: string): string => toHex(encodeOid(dotted));
 
 /** OIDs by name, as content-octet hex. */
