@@ -23,7 +23,10 @@ per 10 s per identity: the surplus is answered 429, retried by the shim and issu
 never Failed. The signer's audit records (STATE/signer/audit.jsonl) are counted and checked against the
 cluster's CSRs. The mesh is spread over two clusters (cluster-a, cluster-b: a control plane, a shim and an
 istiod each) on the one signer, each cluster signed by its own issuing CA under the shared root, and each
-workload's chain is checked against the OTHER cluster's external-ca-cert.
+workload's chain is checked against the OTHER cluster's external-ca-cert. Last, pod certificates: a Node
+and a Pod bound to it in cluster-a, and PodCertificateRequests created with that node's client certificate
+as the kubelet creates them (P-256, RSA-3072): each issued and verified against the published root; a
+P-521 request must come back Denied UnsupportedKeyType.
 Prints a summary (counts, latency from CSR creation to certificate, where the keys are), stops everything
 and exits 0 when every outcome is the intended one, 1 otherwise.
 
@@ -32,7 +35,8 @@ flags:
            p50Ms, p99Ms, maxMs, refusal, privateKeysInCluster, istiodOwnCaKeyInCluster, bundleMatchesSigner,
            istiod (the version that ran), stateDir, audit {records, issued, refused (throttled included)},
            throttled, greedy {spiffeId, requested, issued, failed, elapsedMs},
-           clusters [{name, issued, verified, issuer}], crossClusterVerified
+           clusters [{name, issued, verified, issuer}], crossClusterVerified,
+           podCertificates {requested, issued, verified, refusal {keyType, condition {type, reason, message}}}
   --keep   leave the stack running with its state in .edgeca/demo/ (cluster-a/ and cluster-b/: admin
            kubeconfig, root-cert.pem; signer/: the signer's material),
            print "ready", and stop on Ctrl-C (SIGINT) or SIGTERM

@@ -23,12 +23,17 @@ import { runGreedyIdentity } from "./greedy-identity.ts";
 import { clusterFigures, clusterLines, demoClusters, startDemoClusters, stopDemoClusters, workloadsOf } from "./mesh-clusters.ts";
 import type { DemoCluster, MultiClusterFigures } from "./mesh-clusters.ts";
 import { meshPlan } from "./mesh-plan.ts";
+import { podCertificateLines, podCertificatesAsIntended, runPodCertificates, type PodCertificateFigures } from "./pod-certificates.ts";
 import { printSummary, summarize } from "./mesh-summary.ts";
 import type { MeshDemoResult } from "./mesh-summary.ts";
 import { runWorkload } from "./mesh-workload.ts";
 
 export type { MeshDemoResult } from "./mesh-summary.ts";
 export type { ClusterFigures, MultiClusterFigures } from "./mesh-clusters.ts";
+export type { PodCertificateFigures } from "./pod-certificates.ts";
+
+/** What `npm run demo -- --json` prints. */
+export type DemoResult = MeshDemoResult & MultiClusterFigures & { readonly podCertificates: PodCertificateFigures };
 
 const SIGNER_NAME = "example.com/foo";
 const TRUST_DOMAIN = "cluster.local";
@@ -50,7 +55,7 @@ export interface MeshDemoOptions {
 }
 
 /** Runs the demo; resolves once everything is stopped (or, with `keep`, once a signal stopped it). */
-export async function runMeshDemo(options: MeshDemoOptions): Promise<MeshDemoResult & MultiClusterFigures> {
+export async function runMeshDemo(options: MeshDemoOptions): Promise<DemoResult> {
   const { print, log } = options;
   // First, because the first build takes about 15 minutes: nothing else is running meanwhile.
   const istio = await ensureIstioBinaries({ log });
@@ -84,7 +89,7 @@ async function exercise(
   stateDir: string,
   print: (line: string) => void,
   log: (line: string) => void,
-): Promise<MeshDemoResult & MultiClusterFigures> {
+): Promise<DemoResult> {
   const [first] = meshClusters;
   if (first === undefined) throw new Error("the demo has no cluster");
   const cp = stack.controlPlane;
@@ -114,13 +119,16 @@ async function exercise(
   const greedy = await runGreedyIdentity({ istiod: asIstiod, signerName: SIGNER_NAME, spiffeId: `spiffe://${TRUST_DOMAIN}/ns/shop/sa/greedy`, count: GREEDY_CSRS, timeoutMs: 60_000 });
   const auditPath = join(stateDir, "signer", "audit.jsonl");
   const checked = await checkAudit(auditPath, meshClusters.flatMap((c) => [...c.watch.records.values()]), greedy);
+  // Issue 14: pod certificates, requested by a node as the kubelet does, in the first cluster.
+  const podCertificates = await runPodCertificates({ controlPlane: first.cluster.controlPlane, signerName: SIGNER_NAME, trustDomain: first.cluster.trustDomain, bundlePem: first.ownBundlePem });
   const summary = summarize({ rows, keys, bundleMatchesSigner, istiodVersion: first.istiod.version, stateDir });
   const figures = clusterFigures(perCluster);
-  const unexpected = summary.unexpected + (checked.problems.length > 0 ? 1 : 0) + (figures.crossClusterVerified ? 0 : 1);
-  const result = { ...summary, unexpected, audit: checked.audit, throttled: checked.throttled, greedy, ...figures };
+  const unexpected = summary.unexpected + (checked.problems.length > 0 ? 1 : 0) + (figures.crossClusterVerified ? 0 : 1) + (podCertificatesAsIntended(podCertificates) ? 0 : 1);
+  const result = { ...summary, unexpected, audit: checked.audit, throttled: checked.throttled, greedy, ...figures, podCertificates };
   printSummary(result, rows, keys, stateDir, print);
   for (const l of auditLines(checked, greedy, auditPath)) print(l);
   for (const l of clusterLines(figures)) print(l);
+  for (const l of podCertificateLines(podCertificates)) print(l);
   return result;
 }
 

@@ -10,7 +10,7 @@
 import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeClusterFiles, writeSignerMaterial } from "./cluster-material.ts";
-import { setBudgets, startLocalSigner } from "../signer/index.ts";
+import { setBudgets, setPodCertificates, startLocalSigner } from "../signer/index.ts";
 import type { StackContext, StackPart } from "./local-stack.ts";
 import type { PartExit } from "./part-exit.ts";
 import { RESTART_GRACE_MS, watchWorkerd, workerdChildren } from "./workerd-watch.ts";
@@ -21,6 +21,8 @@ export async function startSignerPart(context: StackContext): Promise<StackPart>
   const dir = join(stateDir, "signer");
   await writeSignerMaterial(context, dir);
   if (context.budgets !== undefined) await setBudgets(dir, context.budgets);
+  // A local stack serves podCertificate volumes for its signer name (the shim watches PCRs where served).
+  await setPodCertificates(dir, [context.signerName]);
   log(`starting the signer (workerd behind the edge emulator; material in ${dir})`);
   const before = workerdChildren();
   const signer = await startLocalSigner({ dir });

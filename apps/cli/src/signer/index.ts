@@ -9,3 +9,4 @@ export type { SignerAnswer, SignerRequest } from "./signer-request.ts";
 export { initMaterial } from "./init-material.ts";
 export { setBudgets } from "./set-budgets.ts";
 export type { BudgetsInput } from "./set-budgets.ts";
+export { setPodCertificates } from "./set-pod-certificates.ts";

@@ -9,14 +9,13 @@ import { constants, createPublicKey, generateKeyPairSync, sign, X509Certificate,
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startControlPlane, type ControlPlane } from "@edgeca/testenv";
+import { createTestNode, startControlPlane, type ControlPlane, type TestNode } from "@edgeca/testenv";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogRecord } from "../logger.ts";
 import { startShim, type Shim } from "../shim.ts";
 import { createHttpSignerClient } from "../signer-client.ts";
 import { E2EStack, SIGNER_NAME, TRUST_DOMAIN } from "./harness.ts";
-import { createTestNode, type TestNode } from "./node-identity.ts";
 
 const NS = "shop";
 const SA = "web";

@@ -7,6 +7,8 @@ export type { ControlPlaneInfo, Jwk, Jwks, MintTokenRequest, ServiceAccountKubec
 export { BinaryBuildError, ControlPlaneError, KubeApiError } from "./errors.ts";
 export { freePort } from "./free-port.ts";
 export { KubeApiClient } from "./kube-api-client.ts";
+export { createTestNode } from "./node-identity.ts";
+export type { TestNode } from "./node-identity.ts";
 export type { KubeApiClientOptions, KubeResponse } from "./kube-api-client.ts";
 export { renderKubeconfig } from "./kubeconfig.ts";
 export type { KubeconfigCredentials, KubeconfigParams } from "./kubeconfig.ts";

@@ -7,7 +7,8 @@ import "reflect-metadata";
 import { webcrypto } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { KubeApiClient, type ControlPlaneClient } from "@edgeca/testenv";
+import type { ControlPlaneClient } from "./control-plane-client.ts";
+import { KubeApiClient } from "./kube-api-client.ts";
 import * as x509 from "@peculiar/x509";
 
 const EC = { name: "ECDSA", namedCurve: "P-256" } as const;
