@@ -17,6 +17,7 @@ export interface ShimMetrics {
   readonly leader: Gauge;
   readonly watchRestarts: Counter<"signer" | "reason">;
   readonly bundleUpdates: Counter<"target">;
+  readonly issuingCaNotAfter: Gauge<"signer">;
 }
 
 /** Creates the metrics; `defaults` adds the process metrics (CPU, memory, event loop) of prom-client. */
@@ -55,5 +56,12 @@ export function createMetrics(options: { defaults?: boolean } = {}): ShimMetrics
     leader: new Gauge({ name: "edgeca_shim_leader", help: "1 while this replica holds the leader Lease.", registers }),
     watchRestarts: new Counter({ name: "edgeca_shim_watch_restarts_total", help: "Restarts of the CSR list+watch loop, by reason.", labelNames: ["signer", "reason"], registers }),
     bundleUpdates: new Counter({ name: "edgeca_shim_bundle_updates_total", help: "Writes of the published trust bundle, by target.", labelNames: ["target"], registers }),
+    // The issuing CA's expiry, for the near-expiry alert (infra/monitoring): no other metric carries it.
+    issuingCaNotAfter: new Gauge({
+      name: "edgeca_shim_issuing_ca_not_after_seconds",
+      help: "NotAfter (Unix seconds) of the CA that issued the last verified certificate, by signer name.",
+      labelNames: ["signer"],
+      registers,
+    }),
   };
 }

@@ -23,6 +23,7 @@ import type { SignRequest } from "@edgeca/shared";
 import { hasCondition, isIssued, setCertificate, setFailed, writeStatus, type WriteOutcome } from "./csr-status.ts";
 import type { EventRecorder } from "./event-recorder.ts";
 import { apiserverReason, kubeMessage } from "./kube-error.ts";
+import { recordIssuingCa } from "./issuing-ca.ts";
 import type { Logger } from "./logger.ts";
 import type { ShimMetrics } from "./metrics.ts";
 import { SignerError } from "./signer-error.ts";
@@ -160,6 +161,7 @@ export class Reconciler {
       }
     }
     this.#badAnswers.delete(csr.metadata?.name ?? "");
+    recordIssuingCa(d.metrics, csr.spec.signerName, chain, d.trust.roots);
     return chain;
   }
 

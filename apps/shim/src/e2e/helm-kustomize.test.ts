@@ -41,15 +41,18 @@ function normalize(value: Json, key = ""): Json {
   return Object.fromEntries(entries.map(([k, v]) => [k, normalize(v, k)]));
 }
 
+/** "Kind namespace/name" of an object. */
+function idOf(o: Json): string {
+  const meta = o !== null && typeof o === "object" && !Array.isArray(o) ? o["metadata"] : null;
+  if (o === null || typeof o !== "object" || Array.isArray(o) || meta === null || typeof meta !== "object" || Array.isArray(meta)) return JSON.stringify(o);
+  return `${JSON.stringify(o["kind"])} ${JSON.stringify(meta["namespace"] ?? "")}/${JSON.stringify(meta["name"])}`;
+}
+
 /** Parsed, normalized, Namespaces dropped, in a stable order. */
 function objectsOf(yaml: string): Json[] {
   const text = yaml.replace(/(edgeca-shim-config)-[a-z0-9]{10}\b/g, "$1");
   const docs = (loadAllYaml(text) as Json[]).filter((d): d is { [key: string]: Json } => d !== null && typeof d === "object" && !Array.isArray(d));
-  const id = (d: { [key: string]: Json }): string => {
-    const meta = d["metadata"];
-    return meta !== null && typeof meta === "object" && !Array.isArray(meta) ? JSON.stringify([d["kind"], meta["namespace"] ?? "", meta["name"]]) : "";
-  };
-  return docs.filter((d) => d["kind"] !== "Namespace").sort((a, b) => id(a).localeCompare(id(b))).map((d) => normalize(d));
+  return docs.filter((d) => d["kind"] !== "Namespace").sort((a, b) => idOf(a).localeCompare(idOf(b))).map((d) => normalize(d));
 }
 
 async function kustomize(dir: string): Promise<Json[]> {
@@ -64,11 +67,7 @@ async function helmTemplate(args: readonly string[]): Promise<Json[]> {
   return objectsOf(out.stdout);
 }
 
-const names = (objects: Json[]): string[] =>
-  objects.map((o) => {
-    const meta = o !== null && typeof o === "object" && !Array.isArray(o) ? o["metadata"] : null;
-    return meta !== null && typeof meta === "object" && !Array.isArray(meta) && o !== null && typeof o === "object" && !Array.isArray(o) ? `${String(o["kind"])} ${String(meta["namespace"] ?? "")}/${String(meta["name"])}` : "?";
-  });
+const names = (objects: Json[]): string[] => objects.map(idOf);
 
 beforeAll(async () => {
   helm = await helmRunner();
