@@ -51,6 +51,10 @@ describe("npm run demo", () => {
     expect(result.clusters.reduce((n, c) => n + c.issued, 0)).toBe(result.issued);
     expect(new Set(result.clusters.map((c) => c.issuer)).size).toBe(2);
     expect(result.crossClusterVerified).toBe(true);
+    // Issue 14: PodCertificateRequests from a node, as the kubelet creates them: issued and verified against
+    // the published root; the P-521 one Denied with the API's reason.
+    expect(result.podCertificates).toMatchObject({ requested: 2, issued: 2, verified: 2 });
+    expect(result.podCertificates.refusal.condition).toMatchObject({ type: "Denied", reason: "UnsupportedKeyType" });
   }, 600_000);
 });
 
