@@ -6,7 +6,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { Agent, request as httpsRequest } from "node:https";
-import { rootCertificates } from "node:tls";
+import { createSecureContext, rootCertificates } from "node:tls";
 import { Bundle, MAX_BODY_BYTES, PodSignResponse, Problem, problemOf, SignResponse, type PodSignRequest, type SignRequest } from "@edgeca/shared";
 import { SignerError } from "./signer-error.ts";
 
@@ -61,15 +61,21 @@ export function createHttpSignerClient(options: HttpSignerClientOptions): Signer
     const stamp = stampOf([options.clientCertFile, options.clientKeyFile, options.caFile]);
     if (material?.stamp === stamp) return material.agent;
     const extraCa = options.caFile === undefined ? [] : [readFileSync(options.caFile, "utf8")];
+    // One TLS context for every connection, built once. Passing cert/key/ca to the Agent instead makes
+    // node:https join them (with ~140 system roots when a CA file is added) into the pool key of every
+    // request and parse them again for every new connection: measured at 2–4 ms of CPU per certificate.
+    const secureContext = createSecureContext({
+      cert: readFileSync(options.clientCertFile, "utf8"),
+      key: readFileSync(options.clientKeyFile, "utf8"),
+      // `ca` replaces the default roots, so add them back: production trusts the system store only.
+      ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
+    });
     const next = new Agent({
       keepAlive: true,
       // A worker per socket, plus room for the bundle refresh.
       maxSockets: (options.maxSockets ?? 64) + 2,
       maxFreeSockets: (options.maxSockets ?? 64) + 2,
-      cert: readFileSync(options.clientCertFile, "utf8"),
-      key: readFileSync(options.clientKeyFile, "utf8"),
-      // `ca` replaces the default roots, so add them back: production trusts the system store only.
-      ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
+      secureContext,
     });
     material?.agent.destroy();
     material = { stamp, agent: next };
