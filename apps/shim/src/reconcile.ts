@@ -256,7 +256,7 @@ export class Reconciler {
   }
 }
 
-/** The `POST /v1/sign` body for `csr` (DESIGN.md "HTTP API"). */
+/** The `POST /v1/sign` body for `csr` (docs/signer-api.md "POST /v1/sign"). */
 export function signRequestOf(csr: V1CertificateSigningRequest, pem: string): SignRequest {
   const spec = csr.spec;
   const body: SignRequest = {
