@@ -3,28 +3,13 @@
  * (docs/signer-api.md "Problems"). The public `detail` is written for the shim's operator; `cause` keeps the
  * internal reason for logs only.
  */
-import { PROBLEM_STATUS, type BudgetScope, type Problem, type ProblemCode } from "@edgeca/shared";
-
-const TITLES: Record<ProblemCode, string> = {
-  invalid_request: "Invalid request",
-  unauthenticated: "Unauthenticated",
-  forbidden: "Forbidden",
-  not_found: "Not found",
-  method_not_allowed: "Method not allowed",
-  payload_too_large: "Payload too large",
-  unsupported_media_type: "Unsupported media type",
-  policy_denied: "Denied by policy",
-  rate_limited: "Rate limited",
-  internal: "Internal error",
-  unavailable: "Unavailable",
-};
+import { PROBLEM_STATUS, problemOf, type BudgetScope, type ProblemCode } from "@edgeca/shared";
 
 /** Renders a problem document with its status. */
 export function problemResponse(code: ProblemCode, detail: string, headers?: Record<string, string>): Response {
-  const status = PROBLEM_STATUS[code];
-  const body: Problem = { type: `urn:edgeca:problem:${code}`, title: TITLES[code], status, code, detail };
+  const body = problemOf(code, detail);
   return new Response(JSON.stringify(body), {
-    status,
+    status: body.status,
     headers: { "content-type": "application/problem+json", "cache-control": "no-store", ...headers },
   });
 }

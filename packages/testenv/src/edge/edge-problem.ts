@@ -2,7 +2,7 @@
  * Answers the edge gives itself (never the Worker's): RFC 9457 problem+json in the signer's own shape
  * (`Problem` in @edgeca/shared), so a client parses every refusal the same way, whoever made it.
  */
-import type { Problem, ProblemCode } from "@edgeca/shared";
+import { problemOf, type Problem, type ProblemCode } from "@edgeca/shared";
 
 /** An answer made by the edge: status, headers and a body ready to send. */
 export interface EdgeAnswer {
@@ -12,19 +12,12 @@ export interface EdgeAnswer {
   readonly body: Buffer;
 }
 
-const TITLES: Readonly<Partial<Record<ProblemCode, string>>> = {
-  invalid_request: "Bad request",
-  method_not_allowed: "Method not allowed",
-  payload_too_large: "Payload too large",
-  unavailable: "Bad gateway",
-};
-
 /**
  * A problem answer. `status` is separate from `code` because the edge's 502 (the upstream failed) has no
  * code of its own in the signer's API: it travels as `unavailable`, which clients already retry.
  */
 export function edgeProblem(status: number, code: ProblemCode, detail: string, extraHeaders: readonly string[] = []): EdgeAnswer {
-  const problem: Problem = { type: `urn:edgeca:problem:${code}`, title: TITLES[code] ?? code, status, code, detail: `edge: ${detail}` };
+  const problem: Problem = { ...problemOf(code, `edge: ${detail}`), status };
   const body = Buffer.from(JSON.stringify(problem));
   return {
     status,
