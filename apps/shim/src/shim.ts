@@ -51,66 +51,25 @@ export interface Shim {
   stop(): Promise<void>;
 }
 
+/** What every part of the shim is built from: the config and the pieces made before the parts. */
+interface Basics {
+  readonly config: ShimConfig;
+  readonly identity: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: ShimMetrics;
+  readonly kubeConfig: PooledKubeConfig;
+  readonly signer: SignerClient;
+  readonly trust: TrustBundle;
+}
+
 /** Starts a shim with `config`; resolves once its HTTP server listens. */
 export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promise<Shim> {
-  const clock = deps.clock ?? systemClock;
-  const identity = config.leaderElection?.identity ?? hostname();
-  const logger: Logger = createLogger({ level: config.logLevel, ...(deps.logSink === undefined ? {} : { sink: deps.logSink }), fields: { component: "edgeca-shim", identity } });
-  const metrics = createMetrics({ defaults: deps.processMetrics === true });
-
-  // One keep-alive pool for every API call (client-node alone opens a TLS connection per request).
-  const kubeConfig = PooledKubeConfig.from(deps.kubeConfig ?? defaultKubeConfig(config));
-  if (config.tokenFile !== undefined && config.tokenAudience !== undefined) checkTokenAudience(config.tokenFile, config.tokenAudience);
-  const signer =
-    deps.signer ??
-    createHttpSignerClient({
-      url: config.signerUrl,
-      clientCertFile: config.clientCertFile,
-      clientKeyFile: config.clientKeyFile,
-      caFile: config.signerCaFile,
-      tokenFile: config.tokenFile,
-      timeoutMs: config.signerTimeoutMs,
-      maxSockets: config.concurrency,
-      observe: (endpoint, status, seconds) => { metrics.signerRequest.observe({ endpoint, status }, seconds); },
-    });
-
-  const trust = new TrustBundle(signer, () => clock.now());
-  const podSigner = deps.podSigner ?? (isPodSigner(signer) ? signer : undefined);
-  const mode = config.podCertificates ?? "auto";
-  const pods =
-    mode === "false" || podSigner === undefined
-      ? undefined
-      : await PodCertificates.start({ mode, kubeConfig, signerNames: config.signerNames, signer: podSigner, trust, clock, backoff: config.backoff, concurrency: config.concurrency, metrics, logger });
-  const cache = new CsrCache({
-    kubeConfig,
-    signerNames: config.signerNames,
-    clock,
-    logger,
-    // Events arrive only after cache.start() below, when `csrs` exists.
-    onChange: (name, type) => { csrs.onChange(name, type); },
-    onRestart: (signerName, reason) => { metrics.watchRestarts.inc({ signer: signerName, reason }); },
-  });
-  const reconciler = new Reconciler({
-    cache,
-    api: kubeConfig.makeApiClient(CertificatesV1Api),
-    signer,
-    trust,
-    events: createEventRecorder(kubeConfig, identity, logger, () => clock.now()),
-    metrics,
-    logger,
-    now: () => clock.now(),
-    signerNames: new Set(config.signerNames),
-  });
-  const csrs = new CsrController({ reconciler, cache, clock, backoff: config.backoff, concurrency: config.concurrency, metrics, logger });
-  const publisher = new BundlePublisher({
-    kubeConfig,
-    signerNames: config.signerNames,
-    secret: config.bundleSecret,
-    clusterTrustBundle: config.clusterTrustBundle,
-    logger,
-    onWrite: (target) => { metrics.bundleUpdates.inc({ target }); },
-  });
-  const bundles = new BundleSync({ trust, publisher, isLeading: () => csrs.running, refreshMs: config.bundleRefreshMs, clock, logger });
+  const basics = createBasics(config, deps);
+  const { clock, logger, metrics, kubeConfig, signer } = basics;
+  const pods = await startPodCertificates(basics, deps.podSigner);
+  const { cache, csrs } = createCsrController(basics);
+  const bundles = createBundleSync(basics, () => csrs.running);
 
   const startLeading = (): void => {
     metrics.leader.set(1);
@@ -128,17 +87,7 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
       ? undefined
       : new LeaderElector({ kubeConfig, ...config.leaderElection, clock, logger, onStartedLeading: startLeading, onStoppedLeading: stopLeading });
 
-  const notReadyReason = (): string | undefined => {
-    if (!cache.synced) return "the CSR cache has not synced";
-    const apiserver = cache.apiserverFailure;
-    if (apiserver !== undefined) return `kube-apiserver is failing: ${apiserver}`;
-    const last = trust.lastSuccess;
-    if (last === undefined) return "the signer has not answered yet";
-    const window = Math.max(3 * config.bundleRefreshMs, 60_000);
-    if (clock.now() - last > window) return `the signer has not answered for ${Math.round((clock.now() - last) / 1000)} s`;
-    return undefined;
-  };
-
+  const notReadyReason = readiness(basics, cache);
   const server = await startHealthServer({ host: config.http.host, port: config.http.port, registry: metrics.registry, notReadyReason, logger });
   cache.start();
   bundles.start();
@@ -170,6 +119,99 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
         await server.close();
         logger.info("shim stopped");
       })()),
+  };
+}
+
+/** The logger, metrics, the pooled kubeconfig, the signer client and the trust bundle it refreshes. */
+function createBasics(config: ShimConfig, deps: ShimDeps): Basics {
+  const clock = deps.clock ?? systemClock;
+  const identity = config.leaderElection?.identity ?? hostname();
+  const logger: Logger = createLogger({ level: config.logLevel, ...(deps.logSink === undefined ? {} : { sink: deps.logSink }), fields: { component: "edgeca-shim", identity } });
+  const metrics = createMetrics({ defaults: deps.processMetrics === true });
+  // One keep-alive pool for every API call (client-node alone opens a TLS connection per request).
+  const kubeConfig = PooledKubeConfig.from(deps.kubeConfig ?? defaultKubeConfig(config));
+  if (config.tokenFile !== undefined && config.tokenAudience !== undefined) checkTokenAudience(config.tokenFile, config.tokenAudience);
+  const signer = deps.signer ?? createDefaultSigner(config, metrics);
+  const trust = new TrustBundle(signer, () => clock.now());
+  return { config, identity, clock, logger, metrics, kubeConfig, signer, trust };
+}
+
+/** The mTLS client over node:https, its requests timed into edgeca_shim_signer_request_duration_seconds. */
+function createDefaultSigner(config: ShimConfig, metrics: ShimMetrics): SignerClient {
+  return createHttpSignerClient({
+    url: config.signerUrl,
+    clientCertFile: config.clientCertFile,
+    clientKeyFile: config.clientKeyFile,
+    caFile: config.signerCaFile,
+    tokenFile: config.tokenFile,
+    timeoutMs: config.signerTimeoutMs,
+    maxSockets: config.concurrency,
+    observe: (endpoint, status, seconds) => { metrics.signerRequest.observe({ endpoint, status }, seconds); },
+  });
+}
+
+/** Pod certificates, unless switched off or no signer can sign them. */
+async function startPodCertificates(basics: Basics, podSignerDep: PodSigner | undefined): Promise<PodCertificates | undefined> {
+  const { config, kubeConfig, signer, trust, clock, metrics, logger } = basics;
+  const podSigner = podSignerDep ?? (isPodSigner(signer) ? signer : undefined);
+  const mode = config.podCertificates ?? "auto";
+  if (mode === "false" || podSigner === undefined) return undefined;
+  return PodCertificates.start({ mode, kubeConfig, signerNames: config.signerNames, signer: podSigner, trust, clock, backoff: config.backoff, concurrency: config.concurrency, metrics, logger });
+}
+
+/** The CSR cache feeding the controller's work queue, and the reconciler its workers run. */
+function createCsrController(basics: Basics): { readonly cache: CsrCache; readonly csrs: CsrController } {
+  const { config, identity, kubeConfig, signer, trust, clock, metrics, logger } = basics;
+  const cache = new CsrCache({
+    kubeConfig,
+    signerNames: config.signerNames,
+    clock,
+    logger,
+    // Events arrive only after cache.start() in startShim, when `csrs` exists.
+    onChange: (name, type) => { csrs.onChange(name, type); },
+    onRestart: (signerName, reason) => { metrics.watchRestarts.inc({ signer: signerName, reason }); },
+  });
+  const reconciler = new Reconciler({
+    cache,
+    api: kubeConfig.makeApiClient(CertificatesV1Api),
+    signer,
+    trust,
+    events: createEventRecorder(kubeConfig, identity, logger, () => clock.now()),
+    metrics,
+    logger,
+    now: () => clock.now(),
+    signerNames: new Set(config.signerNames),
+  });
+  const csrs = new CsrController({ reconciler, cache, clock, backoff: config.backoff, concurrency: config.concurrency, metrics, logger });
+  return { cache, csrs };
+}
+
+/** The trust bundle refresh (every replica) and its publication to the Secret / ClusterTrustBundle (leader only). */
+function createBundleSync(basics: Basics, isLeading: () => boolean): BundleSync {
+  const { config, kubeConfig, trust, clock, metrics, logger } = basics;
+  const publisher = new BundlePublisher({
+    kubeConfig,
+    signerNames: config.signerNames,
+    secret: config.bundleSecret,
+    clusterTrustBundle: config.clusterTrustBundle,
+    logger,
+    onWrite: (target) => { metrics.bundleUpdates.inc({ target }); },
+  });
+  return new BundleSync({ trust, publisher, isLeading, refreshMs: config.bundleRefreshMs, clock, logger });
+}
+
+/** What /readyz says: undefined when ready, otherwise why not. */
+function readiness(basics: Basics, cache: CsrCache): () => string | undefined {
+  const { config, trust, clock } = basics;
+  return () => {
+    if (!cache.synced) return "the CSR cache has not synced";
+    const apiserver = cache.apiserverFailure;
+    if (apiserver !== undefined) return `kube-apiserver is failing: ${apiserver}`;
+    const last = trust.lastSuccess;
+    if (last === undefined) return "the signer has not answered yet";
+    const window = Math.max(3 * config.bundleRefreshMs, 60_000);
+    if (clock.now() - last > window) return `the signer has not answered for ${Math.round((clock.now() - last) / 1000)} s`;
+    return undefined;
   };
 }
 
