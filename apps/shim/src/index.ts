@@ -2,7 +2,7 @@
 export { loadConfig, ConfigError, ShimEnv, type ShimConfig } from "./config.ts";
 export { startShim, type Shim, type ShimDeps } from "./shim.ts";
 export { createHttpSignerClient, type SignerClient, type HttpSignerClientOptions } from "./signer-client.ts";
-export { SignerError } from "./signer-error.ts";
+export { SignerCallError } from "./signer-call-error.ts";
 export { createLogger, type Logger, type LogRecord, type LogSink } from "./logger.ts";
 export { systemClock, type Clock } from "./clock.ts";
 export { clusterTrustBundleName } from "./bundle-publisher.ts";

@@ -4,7 +4,7 @@ import type { PodSignRequest, PodSignResponse } from "@edgeca/shared";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { podSignRequestOf } from "./pcr-reconcile.ts";
 import { MAX_VERIFICATION_FAILURES } from "./reconcile.ts";
-import { SignerError } from "./signer-error.ts";
+import { SignerCallError } from "./signer-call-error.ts";
 import { metricValue } from "./testing/metric-value.ts";
 import { createPodIssuer, pcrRig, POD_SIGNER, type PcrRig, type PodIssuer } from "./testing/pod-signer-rig.ts";
 
@@ -43,8 +43,8 @@ async function answer(request: PodSignRequest, o: { san?: string; lifetimeS?: nu
   return { certificateChain: chain, serialNumber: "01", notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString(), beginRefreshAt: refresh.toISOString() };
 }
 
-const denied = (status: number, code: "policy_denied" | "invalid_request" | "unavailable", detail: string, reason?: string): SignerError =>
-  new SignerError(`the signer refused: ${code}`, { status, problem: { type: "about:blank", title: code, status, code, detail, ...(reason === undefined ? {} : { reason }) } });
+const denied = (status: number, code: "policy_denied" | "invalid_request" | "unavailable", detail: string, reason?: string): SignerCallError =>
+  new SignerCallError(`the signer refused: ${code}`, { status, problem: { type: "about:blank", title: code, status, code, detail, ...(reason === undefined ? {} : { reason }) } });
 const conditions = (key: string): (string | undefined)[][] => (r.api.objects.get(key)?.status?.conditions ?? []).map((c) => [c.type, c.reason, c.message]);
 
 beforeAll(async () => {

@@ -18,7 +18,7 @@ import type { ShimMetrics } from "./metrics.ts";
 import { verifyPodAnswer } from "./pcr-answer.ts";
 import { isPcrFinished, setPcrIssued, setPcrRefused, writePcrStatus } from "./pcr-status.ts";
 import { ANSWER_REUSE_MS, MAX_VERIFICATION_FAILURES, type ReconcileResult } from "./reconcile.ts";
-import { SignerError } from "./signer-error.ts";
+import { SignerCallError } from "./signer-call-error.ts";
 import type { PodSigner } from "./signer-client.ts";
 import type { TrustBundle } from "./trust-bundle.ts";
 import { VerificationError } from "./verify-answer.ts";
@@ -112,7 +112,7 @@ export class PcrReconciler {
     try {
       answer = await d.signer.signPod(podSignRequestOf(pcr));
     } catch (error) {
-      if (!(error instanceof SignerError && error.terminal)) return this.#transient(pcr, error, log);
+      if (!(error instanceof SignerCallError && error.terminal)) return this.#transient(pcr, error, log);
       const detail = error.problem?.detail ?? error.message;
       if (error.problem?.code === "policy_denied") return this.#refuse(pcr, "Denied", error.problem.reason ?? "PolicyDenied", detail, log);
       return this.#refuse(pcr, "Failed", error.reason, detail, log);
@@ -152,12 +152,12 @@ export class PcrReconciler {
   }
 
   #transient(pcr: V1beta1PodCertificateRequest, error: unknown, log: Logger): ReconcileResult {
-    const reason = error instanceof SignerError ? error.reason : "Error";
+    const reason = error instanceof SignerCallError ? error.reason : "Error";
     const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof SignerError && error.misconfiguration) log.error("the signer refused the shim's credentials; check the client certificate, token audience and signer configuration", { reason, error: message });
+    if (error instanceof SignerCallError && error.misconfiguration) log.error("the signer refused the shim's credentials; check the client certificate, token audience and signer configuration", { reason, error: message });
     else log.warn("the signer did not sign the pod certificate; will retry", { reason, error: message });
     this.#d.metrics.retried.inc({ signer: pcr.spec.signerName, reason });
-    const afterMs = error instanceof SignerError ? error.retryAfterMs : undefined;
+    const afterMs = error instanceof SignerCallError ? error.retryAfterMs : undefined;
     return afterMs === undefined ? { kind: "retry", reason } : { kind: "retry", reason, afterMs };
   }
 

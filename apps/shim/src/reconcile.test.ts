@@ -1,6 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ANSWER_REUSE_MS, MAX_VERIFICATION_FAILURES } from "./reconcile.ts";
-import { SignerError } from "./signer-error.ts";
+import { SignerCallError } from "./signer-call-error.ts";
 import { certificateOf, TEST_SIGNER } from "./testing/csr-object.ts";
 import { apiError, unreachable } from "./testing/kube-errors.ts";
 import { metricValue } from "./testing/metric-value.ts";
@@ -28,8 +28,8 @@ beforeEach(() => {
 });
 
 const count = (name: string, labels: Record<string, string> = {}): Promise<number> => metricValue(r.metrics.registry, name, { signer: TEST_SIGNER, ...labels });
-const problem = (status: number, code: "policy_denied" | "rate_limited" | "unavailable", detail: string, retryAfterMs?: number): SignerError =>
-  new SignerError(`the signer refused: ${code}`, { status, problem: { type: "about:blank", title: code, status, code, detail }, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+const problem = (status: number, code: "policy_denied" | "rate_limited" | "unavailable", detail: string, retryAfterMs?: number): SignerCallError =>
+  new SignerCallError(`the signer refused: ${code}`, { status, problem: { type: "about:blank", title: code, status, code, detail }, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
 const conditionsOf = (name: string): (string | undefined)[][] => (r.api.get(name)?.status?.conditions ?? []).map((c) => [c.type, c.reason, c.message]);
 
 describe("Reconciler guard clauses", () => {
@@ -101,11 +101,11 @@ describe("Reconciler issuing", () => {
 
 describe("Reconciler transient signer faults: retried, never Failed", () => {
   it.each([
-    ["network", new SignerError("cannot reach the signer: connect ECONNREFUSED"), { kind: "retry", reason: "SignerUnreachable" }],
-    ["5xx without a problem", new SignerError("the signer refused: HTTP 502", { status: 502 }), { kind: "retry", reason: "SignerHttp502" }],
+    ["network", new SignerCallError("cannot reach the signer: connect ECONNREFUSED"), { kind: "retry", reason: "SignerUnreachable" }],
+    ["5xx without a problem", new SignerCallError("the signer refused: HTTP 502", { status: 502 }), { kind: "retry", reason: "SignerHttp502" }],
     ["503 unavailable", problem(503, "unavailable", "try later"), { kind: "retry", reason: "Unavailable" }],
     ["429 with Retry-After", problem(429, "rate_limited", "slow down", 7_000), { kind: "retry", reason: "RateLimited", afterMs: 7_000 }],
-    ["401", new SignerError("the signer refused: HTTP 401", { status: 401 }), { kind: "retry", reason: "SignerHttp401" }],
+    ["401", new SignerCallError("the signer refused: HTTP 401", { status: 401 }), { kind: "retry", reason: "SignerHttp401" }],
   ])("%s", async (_what, error, expected) => {
     r.add("a", { requestPem: request.pem });
     r.signer.answer = () => Promise.reject(error);
@@ -121,7 +121,7 @@ describe("Reconciler transient signer faults: retried, never Failed", () => {
 
   it("a signer that cannot serve the bundle: retried", async () => {
     r.add("a", { requestPem: request.pem });
-    r.signer.bundle = () => Promise.reject(new SignerError("cannot reach the signer"));
+    r.signer.bundle = () => Promise.reject(new SignerCallError("cannot reach the signer"));
     await expect(r.reconciler.reconcile("a")).resolves.toEqual({ kind: "retry", reason: "SignerUnreachable" });
     expect(r.signer.requests).toHaveLength(0);
   });

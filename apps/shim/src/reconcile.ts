@@ -26,7 +26,7 @@ import { apiserverReason, kubeMessage } from "./kube-error.ts";
 import { recordIssuingCa } from "./issuing-ca.ts";
 import type { Logger } from "./logger.ts";
 import type { ShimMetrics } from "./metrics.ts";
-import { SignerError } from "./signer-error.ts";
+import { SignerCallError } from "./signer-call-error.ts";
 import type { SignerClient } from "./signer-client.ts";
 import { ThrottleRecorder } from "./throttle.ts";
 import type { TrustBundle } from "./trust-bundle.ts";
@@ -142,9 +142,9 @@ export class Reconciler {
     try {
       chain = (await d.signer.sign(signRequestOf(csr, pem))).certificateChain;
     } catch (error) {
-      if (error instanceof SignerError && error.terminal) return this.#fail(csr, error.reason, error.problem?.detail ?? error.message, log);
+      if (error instanceof SignerCallError && error.terminal) return this.#fail(csr, error.reason, error.problem?.detail ?? error.message, log);
       // An issuance budget is spent: retried after Retry-After like any transient fault, and said so per identity.
-      if (error instanceof SignerError && error.problem?.code === "rate_limited") this.#throttles.record(csr.spec.signerName, requested.sans, error, log);
+      if (error instanceof SignerCallError && error.problem?.code === "rate_limited") this.#throttles.record(csr.spec.signerName, requested.sans, error, log);
       return this.#transient(csr, error, log);
     }
     try {
@@ -220,16 +220,16 @@ export class Reconciler {
   }
 
   #transient(csr: V1CertificateSigningRequest, error: unknown, log: Logger): ReconcileResult {
-    const reason = error instanceof SignerError ? error.reason : "Error";
+    const reason = error instanceof SignerCallError ? error.reason : "Error";
     const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof SignerError && error.misconfiguration) {
+    if (error instanceof SignerCallError && error.misconfiguration) {
       // 401/403 mean the shim's identity or the signer's configuration is wrong: loud, but not the CSR's fault.
       log.error("the signer refused the shim's credentials; check the client certificate, token audience and signer configuration", { reason, error: message });
-    } else if (!(error instanceof SignerError && error.problem?.code === "rate_limited")) {
+    } else if (!(error instanceof SignerCallError && error.problem?.code === "rate_limited")) {
       log.warn("the signer did not sign; will retry", { reason, error: message });
     }
     this.#deps.metrics.retried.inc({ signer: csr.spec.signerName, reason });
-    const afterMs = error instanceof SignerError ? error.retryAfterMs : undefined;
+    const afterMs = error instanceof SignerCallError ? error.retryAfterMs : undefined;
     return afterMs === undefined ? { kind: "retry", reason } : { kind: "retry", reason, afterMs };
   }
 

@@ -9,7 +9,7 @@ import { createServerCertificate, createTestCa, type TestCa } from "@edgeca/test
 import type { SignRequest } from "@edgeca/shared";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createHttpSignerClient, type HttpSignerClientOptions, type SignerClient } from "./signer-client.ts";
-import { SignerError } from "./signer-error.ts";
+import { SignerCallError } from "./signer-call-error.ts";
 
 /** What the signer saw of one request. */
 interface Seen {
@@ -62,10 +62,10 @@ function client(overrides: Partial<HttpSignerClientOptions> = {}): SignerClient 
   return c;
 }
 
-/** The SignerError `promise` rejects with. */
-async function signerError(promise: Promise<unknown>): Promise<SignerError> {
+/** The SignerCallError `promise` rejects with. */
+async function signerError(promise: Promise<unknown>): Promise<SignerCallError> {
   const error: unknown = await promise.then(() => undefined, (e: unknown) => e);
-  if (!(error instanceof SignerError)) throw new Error(`expected a SignerError, got ${String(error)}`);
+  if (!(error instanceof SignerCallError)) throw new Error(`expected a SignerCallError, got ${String(error)}`);
   return error;
 }
 
@@ -129,7 +129,7 @@ describe("createHttpSignerClient", () => {
     expect(seen[0]?.authorization).toBeUndefined();
   });
 
-  it("turns a problem+json answer into a SignerError with status, problem and terminal verdict", async () => {
+  it("turns a problem+json answer into a SignerCallError with status, problem and terminal verdict", async () => {
     handler = json(422, problem(422, "policy_denied", "namespace kube-system is not allowed"));
     const error = await signerError(client().sign(REQUEST));
     expect([error.status, error.problem?.code, error.problem?.detail, error.terminal, error.reason]).toEqual([422, "policy_denied", "namespace kube-system is not allowed", true, "PolicyDenied"]);

@@ -8,19 +8,19 @@ import { readFileSync, statSync } from "node:fs";
 import { Agent, request as httpsRequest } from "node:https";
 import { createSecureContext, rootCertificates } from "node:tls";
 import { Bundle, MAX_BODY_BYTES, PodSignResponse, Problem, problemOf, SignResponse, type PodSignRequest, type SignRequest } from "@edgeca/shared";
-import { SignerError } from "./signer-error.ts";
+import { SignerCallError } from "./signer-call-error.ts";
 
 /** What the shim needs from the signer; tests may substitute their own. */
 export interface SignerClient {
-  /** `POST /v1/sign`; resolves the parsed 200 answer or throws a SignerError. */
+  /** `POST /v1/sign`; resolves the parsed 200 answer or throws a SignerCallError. */
   sign(request: SignRequest, signal?: AbortSignal): Promise<SignResponse>;
-  /** `GET /v1/bundle`; resolves the parsed trust bundle or throws a SignerError. */
+  /** `GET /v1/bundle`; resolves the parsed trust bundle or throws a SignerCallError. */
   bundle(signal?: AbortSignal): Promise<Bundle>;
   /** Releases pooled connections. */
   close(): void;
 }
 
-/** Pod certificates: `POST /v1/sign-pod`; resolves the parsed 200 answer or throws a SignerError. */
+/** Pod certificates: `POST /v1/sign-pod`; resolves the parsed 200 answer or throws a SignerCallError. */
 export interface PodSigner {
   signPod(request: PodSignRequest, signal?: AbortSignal): Promise<PodSignResponse>;
 }
@@ -94,7 +94,7 @@ export function createHttpSignerClient(options: HttpSignerClientOptions): Signer
     agent();
     bearer();
   } catch (error) {
-    throw new SignerError(`cannot read the signer client's files: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new SignerCallError(`cannot read the signer client's files: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 
   const call = async (endpoint: string, method: "GET" | "POST", body: string | undefined, signal?: AbortSignal): Promise<unknown> => {
@@ -115,23 +115,23 @@ export function createHttpSignerClient(options: HttpSignerClientOptions): Signer
       if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
         // The signer would answer 413; saying so here saves the round trip and gives the same verdict.
         const problem = problemOf("payload_too_large", `the CSR makes a request body over ${MAX_BODY_BYTES} bytes, the signer's limit`);
-        throw new SignerError("request body over the signer's limit", { status: problem.status, problem });
+        throw new SignerCallError("request body over the signer's limit", { status: problem.status, problem });
       }
       const json = await call("v1/sign", "POST", body, signal);
       const parsed = SignResponse.safeParse(json);
-      if (!parsed.success) throw new SignerError(`the signer's /v1/sign answer does not match the schema: ${parsed.error.message}`, { status: 200 });
+      if (!parsed.success) throw new SignerCallError(`the signer's /v1/sign answer does not match the schema: ${parsed.error.message}`, { status: 200 });
       return parsed.data;
     },
     async signPod(request, signal) {
       const json = await call("v1/sign-pod", "POST", JSON.stringify(request), signal);
       const parsed = PodSignResponse.safeParse(json);
-      if (!parsed.success) throw new SignerError(`the signer's /v1/sign-pod answer does not match the schema: ${parsed.error.message}`, { status: 200 });
+      if (!parsed.success) throw new SignerCallError(`the signer's /v1/sign-pod answer does not match the schema: ${parsed.error.message}`, { status: 200 });
       return parsed.data;
     },
     async bundle(signal) {
       const json = await call("v1/bundle", "GET", undefined, signal);
       const parsed = Bundle.safeParse(json);
-      if (!parsed.success) throw new SignerError(`the signer's /v1/bundle answer does not match the schema: ${parsed.error.message}`, { status: 200 });
+      if (!parsed.success) throw new SignerCallError(`the signer's /v1/bundle answer does not match the schema: ${parsed.error.message}`, { status: 200 });
       return parsed.data;
     },
     close() {
@@ -158,7 +158,7 @@ function send(url: URL, method: string, body: string | undefined, agent: Agent, 
       res.on("data", (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_ANSWER_BYTES) {
-          req.destroy(new SignerError(`the signer's answer is over ${MAX_ANSWER_BYTES} bytes`, { status: res.statusCode ?? 0 }));
+          req.destroy(new SignerCallError(`the signer's answer is over ${MAX_ANSWER_BYTES} bytes`, { status: res.statusCode ?? 0 }));
           return;
         }
         chunks.push(chunk);
@@ -167,21 +167,21 @@ function send(url: URL, method: string, body: string | undefined, agent: Agent, 
         resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") });
       });
       res.on("error", (error) => {
-        reject(asSignerError(error));
+        reject(asSignerCallError(error));
       });
     });
-    req.on("timeout", () => req.destroy(new SignerError(`no answer from the signer within ${timeoutMs} ms`)));
+    req.on("timeout", () => req.destroy(new SignerCallError(`no answer from the signer within ${timeoutMs} ms`)));
     req.on("error", (error) => {
-      reject(asSignerError(error));
+      reject(asSignerCallError(error));
     });
     req.end(body);
   });
 }
 
-function asSignerError(error: Error): SignerError {
-  if (error instanceof SignerError) return error;
+function asSignerCallError(error: Error): SignerCallError {
+  if (error instanceof SignerCallError) return error;
   const code = "code" in error && typeof error.code === "string" ? ` (${error.code})` : "";
-  return new SignerError(`cannot reach the signer: ${error.message}${code}`, { cause: error });
+  return new SignerCallError(`cannot reach the signer: ${error.message}${code}`, { cause: error });
 }
 
 function interpret(answer: Answer): unknown {
@@ -192,13 +192,13 @@ function interpret(answer: Answer): unknown {
     json = undefined;
   }
   if (answer.status === 200) {
-    if (json === undefined) throw new SignerError("the signer answered 200 with a body that is not JSON", { status: 200 });
+    if (json === undefined) throw new SignerCallError("the signer answered 200 with a body that is not JSON", { status: 200 });
     return json;
   }
   const problem = Problem.safeParse(json);
   const retryAfterMs = parseRetryAfter(answer.headers["retry-after"]);
   const detail = problem.success ? `${problem.data.code}: ${problem.data.detail}` : `HTTP ${answer.status} without a problem document`;
-  throw new SignerError(`the signer refused: ${detail}`, {
+  throw new SignerCallError(`the signer refused: ${detail}`, {
     status: answer.status,
     ...(problem.success ? { problem: problem.data } : {}),
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),

@@ -2,12 +2,12 @@ import { describe, expect, it } from "vitest";
 import { problemOf } from "@edgeca/shared";
 import { createLogger, type LogRecord } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
-import { SignerError } from "./signer-error.ts";
+import { SignerCallError } from "./signer-call-error.ts";
 import { identityOf, MAX_IDENTITY_LABELS, OTHER_IDENTITY, ThrottleRecorder } from "./throttle.ts";
 
-function throttled(retryAfterMs: number): SignerError {
+function throttled(retryAfterMs: number): SignerCallError {
   const problem = problemOf("rate_limited", 'issuance budget spent: identity "x" of cluster "c" may have 3 certificates per 10 s (identity budget); retry after 7 s');
-  return new SignerError("the signer refused", { status: 429, problem, retryAfterMs });
+  return new SignerCallError("the signer refused", { status: 429, problem, retryAfterMs });
 }
 
 describe("ThrottleRecorder", () => {

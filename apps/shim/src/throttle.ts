@@ -11,7 +11,7 @@
  */
 import type { Logger } from "./logger.ts";
 import type { ShimMetrics } from "./metrics.ts";
-import type { SignerError } from "./signer-error.ts";
+import type { SignerCallError } from "./signer-call-error.ts";
 
 export const MAX_IDENTITY_LABELS = 50;
 export const OTHER_IDENTITY = "other";
@@ -33,7 +33,7 @@ export class ThrottleRecorder {
   }
 
   /** Counts and logs one throttled sign request for `signer` and the CSR's `sans`. */
-  record(signer: string, sans: readonly string[], error: SignerError, log: Logger): void {
+  record(signer: string, sans: readonly string[], error: SignerCallError, log: Logger): void {
     const identity = identityOf(sans);
     if (!this.#labelled.has(identity) && this.#labelled.size < MAX_IDENTITY_LABELS) this.#labelled.add(identity);
     this.#metrics.throttled.inc({ signer, identity: this.#labelled.has(identity) ? identity : OTHER_IDENTITY });

@@ -4,8 +4,8 @@
  */
 import { TERMINAL_PROBLEM_CODES, type Problem } from "@edgeca/shared";
 
-export class SignerError extends Error {
-  override readonly name = "SignerError";
+export class SignerCallError extends Error {
+  override readonly name = "SignerCallError";
   /** HTTP status, when the signer answered at all. */
   readonly status: number | undefined;
   /** The parsed problem+json body, when there was one. */

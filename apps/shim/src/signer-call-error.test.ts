@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseRetryAfter } from "./signer-client.ts";
-import { SignerError, titleCase } from "./signer-error.ts";
+import { SignerCallError, titleCase } from "./signer-call-error.ts";
 
 const problem = (code: "policy_denied" | "invalid_request" | "rate_limited" | "unavailable" | "unauthenticated", status: number) => ({
   type: "about:blank",
@@ -10,27 +10,27 @@ const problem = (code: "policy_denied" | "invalid_request" | "rate_limited" | "u
   detail: `detail of ${code}`,
 });
 
-describe("SignerError classification (docs/signer-api.md, table 'Problems')", () => {
+describe("SignerCallError classification (docs/signer-api.md, table 'Problems')", () => {
   it("treats 400/413/415/422 problems as terminal, with a TitleCase reason", () => {
-    const denied = new SignerError("x", { status: 422, problem: problem("policy_denied", 422) });
+    const denied = new SignerCallError("x", { status: 422, problem: problem("policy_denied", 422) });
     expect(denied.terminal).toBe(true);
     expect(denied.reason).toBe("PolicyDenied");
-    expect(new SignerError("x", { status: 400, problem: problem("invalid_request", 400) }).reason).toBe("InvalidRequest");
+    expect(new SignerCallError("x", { status: 400, problem: problem("invalid_request", 400) }).reason).toBe("InvalidRequest");
   });
 
   it("treats 429, 5xx, 401/403 and network faults as transient", () => {
-    expect(new SignerError("x", { status: 429, problem: problem("rate_limited", 429), retryAfterMs: 2000 }).terminal).toBe(false);
-    expect(new SignerError("x", { status: 503, problem: problem("unavailable", 503) }).terminal).toBe(false);
-    const unauthenticated = new SignerError("x", { status: 401, problem: problem("unauthenticated", 401) });
+    expect(new SignerCallError("x", { status: 429, problem: problem("rate_limited", 429), retryAfterMs: 2000 }).terminal).toBe(false);
+    expect(new SignerCallError("x", { status: 503, problem: problem("unavailable", 503) }).terminal).toBe(false);
+    const unauthenticated = new SignerCallError("x", { status: 401, problem: problem("unauthenticated", 401) });
     expect(unauthenticated.terminal).toBe(false);
     expect(unauthenticated.misconfiguration).toBe(true);
-    const network = new SignerError("cannot reach");
+    const network = new SignerCallError("cannot reach");
     expect(network.terminal).toBe(false);
     expect(network.reason).toBe("SignerUnreachable");
   });
 
   it("does not take a bare 400 without a problem document (a proxy's page) as the signer's verdict", () => {
-    const bare = new SignerError("x", { status: 400 });
+    const bare = new SignerCallError("x", { status: 400 });
     expect(bare.terminal).toBe(false);
     expect(bare.reason).toBe("SignerHttp400");
   });
