@@ -74,56 +74,21 @@ export function parseCertificateDer(der: Uint8Array): ParsedCertificate {
   const extsTlv = tbs.optional(0xa3, "extensions");
   tbs.finish("tbsCertificate");
 
-  const spki = DerReader.inside(der, spkiTlv);
-  const alg = DerReader.inside(der, spki.expect(Tag.SEQUENCE, "algorithm"));
-  const keyAlgorithm = toHex(valueOf(der, alg.expect(Tag.OID, "algorithm OID")));
-  const params = alg.done ? undefined : alg.next("algorithm parameters");
-  const publicKey = bits(der, spki.expect(Tag.BIT_STRING, "subjectPublicKey"), "subjectPublicKey");
-  spki.finish("subjectPublicKeyInfo");
-
-  const extensions = new Map<string, { critical: boolean; value: Uint8Array }>();
-  if (extsTlv !== undefined) {
-    const wrap = DerReader.inside(der, extsTlv);
-    const list = DerReader.inside(der, wrap.expect(Tag.SEQUENCE, "extensions"));
-    wrap.finish("extensions");
-    while (!list.done) {
-      const ext = DerReader.inside(der, list.expect(Tag.SEQUENCE, "extension"));
-      const oid = toHex(valueOf(der, ext.expect(Tag.OID, "extension OID")));
-      const crit = ext.optional(Tag.BOOLEAN, "extension critical");
-      const value = valueOf(der, ext.expect(Tag.OCTET_STRING, "extension value"));
-      ext.finish("extension");
-      if (extensions.has(oid)) throw new DerError("certificate: duplicate extension");
-      extensions.set(oid, { critical: crit !== undefined && booleanOf(der, crit, "extension critical"), value });
-    }
-  }
-  let subjectKeyId: Uint8Array | undefined;
-  const ski = extensions.get(OID.subjectKeyIdentifier);
-  if (ski !== undefined) {
-    const r = new DerReader(ski.value);
-    subjectKeyId = valueOf(ski.value, r.expect(Tag.OCTET_STRING, "subjectKeyIdentifier"));
-    r.finish("subjectKeyIdentifier");
-  }
-  let isCa = false;
-  const bc = extensions.get(OID.basicConstraints);
-  if (bc !== undefined) {
-    const r = new DerReader(bc.value);
-    const seq = DerReader.inside(bc.value, r.expect(Tag.SEQUENCE, "basicConstraints"));
-    const ca = seq.optional(Tag.BOOLEAN, "basicConstraints cA");
-    isCa = ca !== undefined && booleanOf(bc.value, ca, "basicConstraints cA");
-  }
-  let mag = serial;
-  while (mag.length > 1 && mag[0] === 0) mag = mag.subarray(1);
+  const { keyAlgorithm, curve, publicKey } = readSubjectPublicKeyInfo(der, spkiTlv);
+  const extensions = readExtensions(der, extsTlv);
+  const subjectKeyId = readSubjectKeyId(extensions.get(OID.subjectKeyIdentifier));
+  const isCa = readIsCa(extensions.get(OID.basicConstraints));
   return {
     der,
     tbs: elementOf(der, tbsTlv),
-    serialNumber: toHex(mag),
+    serialNumber: toHex(magnitude(serial)),
     issuer: elementOf(der, issuer),
     subject: elementOf(der, subject),
     notBefore: readTime(nb.tag, valueOf(der, nb)),
     notAfter: readTime(na.tag, valueOf(der, na)),
     spki: elementOf(der, spkiTlv),
     keyAlgorithm,
-    curve: params?.tag === Tag.OID ? toHex(valueOf(der, params)) : undefined,
+    curve,
     publicKey,
     signatureAlgorithm,
     signature,
@@ -131,4 +96,61 @@ export function parseCertificateDer(der: Uint8Array): ParsedCertificate {
     subjectKeyId,
     isCa,
   };
+}
+
+type Extensions = Map<string, { critical: boolean; value: Uint8Array }>;
+
+/** The key's algorithm OID, its named curve when the parameters are one, and the key bits. */
+function readSubjectPublicKeyInfo(der: Uint8Array, spkiTlv: Tlv): { keyAlgorithm: string; curve: string | undefined; publicKey: Uint8Array } {
+  const spki = DerReader.inside(der, spkiTlv);
+  const alg = DerReader.inside(der, spki.expect(Tag.SEQUENCE, "algorithm"));
+  const keyAlgorithm = toHex(valueOf(der, alg.expect(Tag.OID, "algorithm OID")));
+  const params = alg.done ? undefined : alg.next("algorithm parameters");
+  const publicKey = bits(der, spki.expect(Tag.BIT_STRING, "subjectPublicKey"), "subjectPublicKey");
+  spki.finish("subjectPublicKeyInfo");
+  return { keyAlgorithm, curve: params?.tag === Tag.OID ? toHex(valueOf(der, params)) : undefined, publicKey };
+}
+
+/** The [3] extensions by OID; a duplicate OID is refused (RFC 5280 §4.2). */
+function readExtensions(der: Uint8Array, extsTlv: Tlv | undefined): Extensions {
+  const extensions: Extensions = new Map();
+  if (extsTlv === undefined) return extensions;
+  const wrap = DerReader.inside(der, extsTlv);
+  const list = DerReader.inside(der, wrap.expect(Tag.SEQUENCE, "extensions"));
+  wrap.finish("extensions");
+  while (!list.done) {
+    const ext = DerReader.inside(der, list.expect(Tag.SEQUENCE, "extension"));
+    const oid = toHex(valueOf(der, ext.expect(Tag.OID, "extension OID")));
+    const crit = ext.optional(Tag.BOOLEAN, "extension critical");
+    const value = valueOf(der, ext.expect(Tag.OCTET_STRING, "extension value"));
+    ext.finish("extension");
+    if (extensions.has(oid)) throw new DerError("certificate: duplicate extension");
+    extensions.set(oid, { critical: crit !== undefined && booleanOf(der, crit, "extension critical"), value });
+  }
+  return extensions;
+}
+
+/** keyIdentifier of the SubjectKeyIdentifier extension. */
+function readSubjectKeyId(ski: { value: Uint8Array } | undefined): Uint8Array | undefined {
+  if (ski === undefined) return undefined;
+  const r = new DerReader(ski.value);
+  const subjectKeyId = valueOf(ski.value, r.expect(Tag.OCTET_STRING, "subjectKeyIdentifier"));
+  r.finish("subjectKeyIdentifier");
+  return subjectKeyId;
+}
+
+/** basicConstraints cA (absent extension or field: false). */
+function readIsCa(bc: { value: Uint8Array } | undefined): boolean {
+  if (bc === undefined) return false;
+  const r = new DerReader(bc.value);
+  const seq = DerReader.inside(bc.value, r.expect(Tag.SEQUENCE, "basicConstraints"));
+  const ca = seq.optional(Tag.BOOLEAN, "basicConstraints cA");
+  return ca !== undefined && booleanOf(bc.value, ca, "basicConstraints cA");
+}
+
+/** An INTEGER's content without its leading zero octets (the serial number as its magnitude). */
+function magnitude(integer: Uint8Array): Uint8Array {
+  let mag = integer;
+  while (mag.length > 1 && mag[0] === 0) mag = mag.subarray(1);
+  return mag;
 }
