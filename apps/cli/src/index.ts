@@ -1,8 +1,8 @@
 // The CLI's library surface, used by the demo, benchmarks and other packages' tests.
 // Each line re-exports one area; add yours on its own line.
 export {};
-export { startLocalSigner, signerRequest, postJson, bundleWorker, sharedWorkerBundle, initMaterial } from "./signer/index.ts";
-export type { LocalSigner, LocalSignerOptions, SignerAnswer, SignerRequest, WorkerBundle } from "./signer/index.ts";
+export { signerRequest, postJson, initMaterial } from "./signer/index.ts";
+export type { SignerAnswer, SignerRequest } from "./signer/index.ts";
 export * from "./local/index.ts";
 export { runMeshDemo } from "./demo/index.ts";
 export type { MeshDemoOptions, MeshDemoResult } from "./demo/index.ts";

@@ -1,4 +1,4 @@
-export * from "./edge/index.ts";
+export * from "./pki/index.ts";
 export * from "./control-plane/index.ts";
 export * from "./istio/index.ts";
 export * from "./istio-real/index.ts";

@@ -14,7 +14,7 @@ import type { ControllerManager, ControlPlane } from "@edgeca/testenv";
 import { createMaterial, writeMaterial } from "../init/index.ts";
 import type { StackContext, StackPart } from "../local/local-stack.ts";
 import { LOCAL_TOKEN_AUDIENCE, startShimPart } from "../local/shim-part.ts";
-import { startLocalSigner } from "../signer/index.ts";
+import { startLocalSigner } from "@edgeca/edge";
 import { BenchKubeClient } from "./bench-kube-client.ts";
 import { cpuSecondsOf, cpuSecondsOfAll, CpuMeter, descendantsMentioning, ownCpuSeconds } from "./proc-cpu.ts";
 

@@ -6,12 +6,12 @@
 import { readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { X509Certificate } from "node:crypto";
-import { tlsClientAuthFor } from "@edgeca/testenv";
+import { bundleWorker, readLocalMaterial, tlsClientAuthFor, type WorkerBundle } from "@edgeca/edge";
 import { SigningCore } from "@edgeca/signer/core";
 import type { SignRequest } from "@edgeca/shared";
 import { Miniflare } from "miniflare";
 import { createIstioCsr, type CsrKeyType } from "@edgeca/testenv";
-import { bundleWorker, initMaterial, readLocalMaterial, type WorkerBundle } from "../signer/index.ts";
+import { initMaterial } from "../signer/index.ts";
 import { floorOperation } from "./floor.ts";
 import { measurePair, measureRate, type Rate } from "./rate.ts";
 

@@ -1,5 +1,5 @@
 import { parseFlags, UsageError, type Command } from "../command.ts";
-import { LocalMaterialError, startLocalSigner } from "../signer/index.ts";
+import { LocalMaterialError, startLocalSigner } from "@edgeca/edge";
 
 const help = `usage: edgeca signer serve --dir DIR [--port N] [--rtt-ms N] [--workerd N] [--edge-threads N]
 

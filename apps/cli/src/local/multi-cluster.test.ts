@@ -17,7 +17,7 @@ import type { RaOutcome } from "@edgeca/testenv";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { caActivateCommand } from "../commands/ca-activate.ts";
 import { caAddIssuerCommand } from "../commands/ca-add-issuer.ts";
-import { startLocalSigner, type LocalSigner } from "../signer/index.ts";
+import { startLocalSigner, type LocalSigner } from "@edgeca/edge";
 import { certificatesOf } from "../ca/certificates.ts";
 import { inEachCluster, localParts, startLocalStack } from "./index.ts";
 import type { LocalCluster, LocalStack, PartStarter } from "./index.ts";

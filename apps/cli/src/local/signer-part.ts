@@ -10,7 +10,8 @@
 import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeClusterFiles, writeSignerMaterial } from "./cluster-material.ts";
-import { setBudgets, setPodCertificates, startLocalSigner } from "../signer/index.ts";
+import { startLocalSigner } from "@edgeca/edge";
+import { setBudgets, setPodCertificates } from "../signer/index.ts";
 import type { StackContext, StackPart } from "./local-stack.ts";
 import type { PartExit } from "./part-exit.ts";
 import { RESTART_GRACE_MS, watchWorkerd, workerdChildren } from "./workerd-watch.ts";

@@ -1,9 +1,5 @@
-export { LocalMaterialError, readLocalMaterial, WorkerSecrets } from "./local-material.ts";
-export type { LocalMaterial } from "./local-material.ts";
-export { startLocalSigner } from "./local-signer.ts";
-export type { LocalSigner, LocalSignerOptions, WorkerOutput } from "./local-signer.ts";
-export { bundleWorker, readWranglerConfig, sharedWorkerBundle, SIGNER_APP_DIR, WorkerBundleError, WranglerConfig } from "./worker-bundle.ts";
-export type { WorkerBundle } from "./worker-bundle.ts";
+// The CLI's side of the signer: material, budgets and requests. The runner itself (startLocalSigner,
+// the Worker bundle) is @edgeca/edge.
 export { postJson, signerRequest } from "./signer-request.ts";
 export type { SignerAnswer, SignerRequest } from "./signer-request.ts";
 export { initMaterial } from "./init-material.ts";

@@ -10,7 +10,7 @@ import { AuditRecord, Problem } from "@edgeca/shared";
 import { createIstioCsr } from "@edgeca/testenv";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { initMaterial } from "./init-material.ts";
-import { startLocalSigner, type LocalSigner } from "./local-signer.ts";
+import { startLocalSigner, type LocalSigner } from "@edgeca/edge";
 import { setBudgets } from "./set-budgets.ts";
 import { postJson } from "./signer-request.ts";
 

@@ -11,7 +11,7 @@ import { Problem } from "@edgeca/shared";
 import type { TestCertificate } from "@edgeca/testenv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initMaterial } from "./init-material.ts";
-import { startLocalSigner, type LocalSigner } from "./local-signer.ts";
+import { startLocalSigner, type LocalSigner } from "@edgeca/edge";
 import { signerRequest, type SignerAnswer } from "./signer-request.ts";
 
 interface Answer extends SignerAnswer {

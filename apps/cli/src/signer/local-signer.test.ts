@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIstioCsr, type IstioCsrOptions } from "@edgeca/testenv";
 import { parseCertificates, verifyChain } from "../verify/index.ts";
 import { initMaterial } from "./init-material.ts";
-import { startLocalSigner, type LocalSigner } from "./local-signer.ts";
+import { startLocalSigner, type LocalSigner } from "@edgeca/edge";
 import { postJson, signerRequest, type SignerAnswer } from "./signer-request.ts";
 
 const SIGNER_NAME = "example.com/foo";

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { startLocalSigner, type LocalSigner } from "@edgeca/cli";
+import { startLocalSigner, type LocalSigner } from "@edgeca/edge";
 import type { ControlPlaneClient, KubeApiClient } from "@edgeca/testenv";
 import { KubeConfig } from "@kubernetes/client-node";
 import { loadConfig, type ShimConfig } from "../config.ts";

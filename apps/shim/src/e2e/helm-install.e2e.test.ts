@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startLocalSigner, type LocalSigner } from "@edgeca/cli";
+import { startLocalSigner, type LocalSigner } from "@edgeca/edge";
 import type { KubeApiClient } from "@edgeca/testenv";
 import { useControlPlane } from "@edgeca/testenv/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,10 +1,10 @@
 import { X509Certificate } from "node:crypto";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEchoOrigin, ECHO_CF_BLOB_HEADER, type Echo, type EchoOrigin } from "./echo-origin.ts";
+import { startEchoOrigin, ECHO_CF_BLOB_HEADER, type Echo, type EchoOrigin } from "../../testing/echo-origin.ts";
 import { startEdgeEmulator, type EdgeEmulator } from "./edge-emulator.ts";
-import { call } from "./edge-test-client.ts";
-import { createTestCa, type TestCa } from "./test-pki.ts";
+import { call } from "../../testing/edge-test-client.ts";
+import { createTestCa, type TestCa } from "@edgeca/testenv";
 
 const echo = async (edge: EdgeEmulator, path: string, options: Parameters<typeof call>[2] = {}): Promise<Echo> => {
   const answer = await call(edge, path, options);

@@ -6,7 +6,7 @@
 import { X509Certificate } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createServerCertificate, type ServerCertificate } from "@edgeca/testenv";
+import { createServerCertificate, type ServerCertificate } from "../edge/server-certificate.ts";
 
 /** Paths of the kept identity under `dir`. */
 export function edgeIdentityPaths(dir: string): { caPath: string; certPath: string; keyPath: string } {

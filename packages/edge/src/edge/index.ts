@@ -4,7 +4,5 @@ export type { EdgeEmulator, EdgeEmulatorOptions, EdgeRequestCf, EdgeUpstream } f
 export type { EdgeOrigin } from "./upstream-pool.ts";
 export { NO_CLIENT_CERTIFICATE, tlsClientAuthFor } from "./tls-client-auth.ts";
 export type { PresentedCertificate, TlsClientAuth } from "./tls-client-auth.ts";
-export { createTestCa, issueClientCertificate } from "./test-pki.ts";
-export type { ClientCertificateRequest, TestCa, TestCertificate } from "./test-pki.ts";
 export { createServerCertificate } from "./server-certificate.ts";
 export type { ServerCertificate } from "./server-certificate.ts";

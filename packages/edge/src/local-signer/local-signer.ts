@@ -6,7 +6,7 @@
  */
 import type { Readable } from "node:stream";
 import type { AuditRecord } from "@edgeca/shared";
-import { startEdgeEmulator, startEdgeThreads, type EdgeEmulatorOptions, type EdgeOrigin } from "@edgeca/testenv";
+import { startEdgeEmulator, startEdgeThreads, type EdgeEmulatorOptions, type EdgeOrigin } from "../edge/index.ts";
 import { Miniflare } from "miniflare";
 import { join } from "node:path";
 import { auditTap, openAuditFile } from "./audit-tap.ts";

@@ -1,9 +1,9 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEchoOrigin, ECHO_CF_BLOB_HEADER, type Echo, type EchoOrigin } from "./echo-origin.ts";
+import { startEchoOrigin, ECHO_CF_BLOB_HEADER, type Echo, type EchoOrigin } from "../../testing/echo-origin.ts";
 import { startEdgeThreads } from "./edge-threads.ts";
-import { call } from "./edge-test-client.ts";
-import { createTestCa, type TestCa } from "./test-pki.ts";
+import { call } from "../../testing/edge-test-client.ts";
+import { createTestCa, type TestCa } from "@edgeca/testenv";
 
 describe("the edge on worker threads", () => {
   let clientCa: TestCa;

@@ -15,7 +15,7 @@ import { z } from "zod";
 import { parseJsonc } from "./jsonc.ts";
 
 /** apps/signer, where wrangler.jsonc and the Worker live. */
-export const SIGNER_APP_DIR = fileURLToPath(new URL("../../../signer/", import.meta.url));
+export const SIGNER_APP_DIR = fileURLToPath(new URL("../../../../apps/signer/", import.meta.url));
 const WRANGLER = join(SIGNER_APP_DIR, "node_modules", "wrangler", "bin", "wrangler.js");
 
 /** The part of wrangler.jsonc the local runtime needs. */

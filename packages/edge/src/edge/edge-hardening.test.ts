@@ -5,10 +5,10 @@
  */
 import { Problem } from "@edgeca/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEchoOrigin, ECHO_CF_BLOB_HEADER, type Echo, type EchoOrigin } from "./echo-origin.ts";
+import { startEchoOrigin, ECHO_CF_BLOB_HEADER, type Echo, type EchoOrigin } from "../../testing/echo-origin.ts";
 import { startEdgeEmulator, type EdgeEmulator } from "./edge-emulator.ts";
-import { call, rawCall, type Answer } from "./edge-test-client.ts";
-import { createTestCa, type TestCa } from "./test-pki.ts";
+import { call, rawCall, type Answer } from "../../testing/edge-test-client.ts";
+import { createTestCa, type TestCa } from "@edgeca/testenv";
 
 function expectProblem(answer: Answer, status: number, code: string): Problem {
   expect(answer.status, answer.body).toBe(status);

@@ -1,8 +1,8 @@
 /** Clients for the edge's tests: one HTTPS request (optionally with a client certificate), or raw bytes over TLS. */
 import { request } from "node:https";
 import { connect } from "node:tls";
-import type { EdgeEmulator } from "./edge-emulator.ts";
-import type { TestCertificate } from "./test-pki.ts";
+import type { EdgeEmulator } from "../src/edge/edge-emulator.ts";
+import type { TestCertificate } from "@edgeca/testenv";
 
 export interface Answer {
   status: number;
