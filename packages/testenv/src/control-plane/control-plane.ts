@@ -6,11 +6,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ensureBinaries } from "./binaries.ts";
 import { ControlPlaneClient } from "./control-plane-client.ts";
 import type { ControlPlaneInfo, Jwk, Jwks } from "./control-plane-client.ts";
+import { apiserverFlags, etcdFlags, type ControlPlaneEndpoints, type ControlPlanePkiFiles } from "./control-plane-flags.ts";
 import { ControlPlaneError } from "./errors.ts";
 import { freePort } from "./free-port.ts";
 import { KubeApiClient } from "./kube-api-client.ts";
 import { renderKubeconfig } from "./kubeconfig.ts";
-import { createClusterPki } from "./pki.ts";
+import { createClusterPki, type ClusterPki } from "./pki.ts";
 import { ProcessGroup, startWatchdog } from "./process-group.ts";
 import type { ProcessExit } from "./process-group.ts";
 
@@ -102,26 +103,9 @@ async function startOnce(
   const timeoutMs = options.readyTimeoutMs ?? 120_000;
   const issuer = options.serviceAccountIssuer ?? defaultIssuer;
   const dataDir = await mkdtemp(join(options.tmpDir ?? tmpdir(), "edgeca-cp-"));
-  const pkiDir = join(dataDir, "pki");
-  await mkdir(pkiDir, { mode: 0o700 });
   const pki = await createClusterPki();
-  const file = async (name: string, content: string): Promise<string> => {
-    const path = join(pkiDir, name);
-    await writeFile(path, content, { mode: 0o600 });
-    return path;
-  };
-  const caFile = await file("ca.crt", pki.ca.certPem);
-  // Not read by the apiserver: tests mint other client identities with it (a node's, pki/ca.key).
-  await file("ca.key", pki.ca.keyPem);
-  const servingCert = await file("apiserver.crt", pki.serving.certPem);
-  const servingKey = await file("apiserver.key", pki.serving.keyPem);
-  const saKey = await file("sa.key", pki.serviceAccount.privateKeyPem);
-  const saPub = await file("sa.pub", pki.serviceAccount.publicKeyPem);
-
-  const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-  const peerUrl = `http://127.0.0.1:${peerPort}`;
-  const server = `https://127.0.0.1:${apiPort}`;
+  const pkiFiles = await writePkiFiles(join(dataDir, "pki"), pki);
+  const at = await pickEndpoints();
   const etcdLog = join(dataDir, "etcd.log");
   const apiLog = join(dataDir, "kube-apiserver.log");
   const groups: ProcessGroup[] = [];
@@ -134,102 +118,89 @@ async function startOnce(
   };
 
   try {
-    const etcd = ProcessGroup.start(
-      "etcd",
-      binaries.etcd,
-      [
-        "--name=edgeca",
-        `--data-dir=${join(dataDir, "etcd")}`,
-        `--listen-client-urls=${etcdUrl}`,
-        `--advertise-client-urls=${etcdUrl}`,
-        `--listen-peer-urls=${peerUrl}`,
-        `--initial-advertise-peer-urls=${peerUrl}`,
-        `--initial-cluster=edgeca=${peerUrl}`,
-        // Throwaway data: skip fsync like envtest does; it makes writes an order of magnitude faster.
-        "--unsafe-no-fsync=true",
-        "--log-level=warn",
-      ],
-      etcdLog,
-    );
+    const etcd = ProcessGroup.start("etcd", binaries.etcd, etcdFlags(dataDir, at), etcdLog);
     groups.push(etcd);
     await waitFor("etcd /health", deadline, etcd, async () => {
-      const res = await fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${at.etcdUrl}/health`, { signal: AbortSignal.timeout(2000) });
       return res.ok;
     });
 
-    const apiserver = ProcessGroup.start(
-      "kube-apiserver",
-      binaries.kubeApiserver,
-      [
-        `--etcd-servers=${etcdUrl}`,
-        "--bind-address=127.0.0.1",
-        "--advertise-address=127.0.0.1",
-        `--secure-port=${apiPort}`,
-        `--tls-cert-file=${servingCert}`,
-        `--tls-private-key-file=${servingKey}`,
-        `--client-ca-file=${caFile}`,
-        `--cert-dir=${join(dataDir, "apiserver-certs")}`,
-        "--authorization-mode=Node,RBAC",
-        `--service-account-issuer=${issuer}`,
-        `--service-account-key-file=${saPub}`,
-        `--service-account-signing-key-file=${saKey}`,
-        "--service-cluster-ip-range=10.96.0.0/16",
-        // The `kubernetes` Service's endpoints would be 127.0.0.1, which Endpoints validation refuses
-        // (loopback); with nothing in the cluster to use them, do not keep retrying to write them.
-        "--endpoint-reconciler-type=none",
-        // On by default since 1.19/1.20; listed so the intent survives a default change.
-        "--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,CertificateApproval,CertificateSigning,CertificateSubjectRestriction,ClusterTrustBundleAttest,NodeRestriction",
-        // ClusterTrustBundle (beta since 1.33) and PodCertificateRequest (beta in 1.35, KEP-4317) are
-        // off by default: both the gate and the beta API version must be switched on.
-        "--runtime-config=certificates.k8s.io/v1beta1=true",
-        "--feature-gates=ClusterTrustBundle=true,PodCertificateRequest=true",
-        "--profiling=false",
-        ...(options.extraApiserverArgs ?? []),
-      ],
-      apiLog,
-    );
+    const flags = apiserverFlags(dataDir, at, pkiFiles, issuer, options.extraApiserverArgs ?? []);
+    const apiserver = ProcessGroup.start("kube-apiserver", binaries.kubeApiserver, flags, apiLog);
     groups.push(apiserver);
-
-    const admin = new KubeApiClient({
-      server,
-      caPem: pki.ca.certPem,
-      credentials: { clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem },
-      timeoutMs: 5000,
-    });
+    const credentials = { clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem };
+    const admin = new KubeApiClient({ server: at.server, caPem: pki.ca.certPem, credentials, timeoutMs: 5000 });
     await waitFor("kube-apiserver /readyz", deadline, apiserver, async () => (await admin.send("GET", "/readyz")).status === 200);
 
-    const jwks = parseJwks(await admin.request("GET", "/openid/v1/jwks"));
-    const kubeconfig = renderKubeconfig({
-      server,
-      caPem: pki.ca.certPem,
-      user: "edgeca-admin",
-      credentials: { clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem },
-    });
-    const kubeconfigPath = join(dataDir, "kubeconfig");
-    await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
-
+    const info = await describeControlPlane(admin, { at, pki, issuer, dataDir });
     const watchdog = startWatchdog(
       process.pid,
       groups.map((g) => g.pid),
       options.keepDataDir === true ? "" : dataDir,
     );
-    const info: ControlPlaneInfo = {
-      server,
-      caPem: pki.ca.certPem,
-      kubeconfig,
-      kubeconfigPath,
-      adminCertPem: pki.admin.certPem,
-      adminKeyPem: pki.admin.keyPem,
-      serviceAccountIssuer: issuer,
-      jwks,
-      dataDir,
-      etcdUrl,
-    };
     return new ControlPlane(info, groups, watchdog, options.keepDataDir ?? false);
   } catch (error) {
     if (error instanceof ControlPlaneError) return await fail(error.message, error.cause);
     return await fail(`starting the control plane failed: ${String(error)}`, error);
   }
+}
+
+/** Writes the cluster PKI into `pkiDir` (0700, files 0600) and returns the paths the apiserver reads. */
+async function writePkiFiles(pkiDir: string, pki: ClusterPki): Promise<ControlPlanePkiFiles> {
+  await mkdir(pkiDir, { mode: 0o700 });
+  const file = async (name: string, content: string): Promise<string> => {
+    const path = join(pkiDir, name);
+    await writeFile(path, content, { mode: 0o600 });
+    return path;
+  };
+  const caFile = await file("ca.crt", pki.ca.certPem);
+  // Not read by the apiserver: tests mint other client identities with it (a node's, pki/ca.key).
+  await file("ca.key", pki.ca.keyPem);
+  const servingCert = await file("apiserver.crt", pki.serving.certPem);
+  const servingKey = await file("apiserver.key", pki.serving.keyPem);
+  const saKey = await file("sa.key", pki.serviceAccount.privateKeyPem);
+  const saPub = await file("sa.pub", pki.serviceAccount.publicKeyPem);
+  return { caFile, servingCert, servingKey, saKey, saPub };
+}
+
+/** Free loopback ports for etcd's client and peer URLs and the apiserver. */
+async function pickEndpoints(): Promise<ControlPlaneEndpoints> {
+  const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  return {
+    etcdUrl: `http://127.0.0.1:${etcdPort}`,
+    peerUrl: `http://127.0.0.1:${peerPort}`,
+    apiPort,
+    server: `https://127.0.0.1:${apiPort}`,
+  };
+}
+
+/** Once the apiserver is ready: its JWKS, and the admin kubeconfig written to `<dataDir>/kubeconfig`. */
+async function describeControlPlane(
+  admin: KubeApiClient,
+  o: { at: ControlPlaneEndpoints; pki: ClusterPki; issuer: string; dataDir: string },
+): Promise<ControlPlaneInfo> {
+  const { at, pki } = o;
+  const jwks = parseJwks(await admin.request("GET", "/openid/v1/jwks"));
+  const kubeconfig = renderKubeconfig({
+    server: at.server,
+    caPem: pki.ca.certPem,
+    user: "edgeca-admin",
+    credentials: { clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem },
+  });
+  const kubeconfigPath = join(o.dataDir, "kubeconfig");
+  await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
+  return {
+    server: at.server,
+    caPem: pki.ca.certPem,
+    kubeconfig,
+    kubeconfigPath,
+    adminCertPem: pki.admin.certPem,
+    adminKeyPem: pki.admin.keyPem,
+    serviceAccountIssuer: o.issuer,
+    jwks,
+    dataDir: o.dataDir,
+    etcdUrl: at.etcdUrl,
+  };
 }
 
 /** Polls `probe` every 250 ms until it returns true; fails if `process` exits or the deadline passes. */
