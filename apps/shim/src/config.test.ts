@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigurationError } from "@edgeca/shared";
+import { loadConfig } from "./config.ts";
 
 const minimal = {
   EDGECA_SIGNER_URL: "https://signer.example.com/",
@@ -41,7 +42,7 @@ describe("loadConfig", () => {
   it("names every bad variable in one readable error", () => {
     const attempt = () =>
       loadConfig({ EDGECA_SIGNER_URL: "http://plain.example.com", EDGECA_SIGNER_NAMES: "no-slash", EDGECA_CONCURRENCY: "zero" });
-    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(ConfigurationError);
     let message = "";
     try {
       attempt();

@@ -4,7 +4,7 @@
  */
 import { hostname as osHostname } from "node:os";
 import { z } from "zod";
-import { SignerName } from "@edgeca/shared";
+import { ConfigurationError, SignerName } from "@edgeca/shared";
 
 // RFC 1123 label (namespaces) and subdomain (object names).
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -90,13 +90,8 @@ export interface ShimConfig {
   readonly kubeconfig: string | undefined;
 }
 
-/** A configuration that cannot be used; the message lists every variable that is wrong. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
-
 /**
- * Parses `env` (normally `process.env`) into a ShimConfig or throws a ConfigError naming each bad variable.
+ * Parses `env` (normally `process.env`) into a ShimConfig or throws a ConfigurationError naming each bad variable.
  * Without POD_NAME the Lease identity is the machine's host name (a pod's is its name), never a constant
  * two replicas would share.
  */
@@ -111,7 +106,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ho
       const message = variable !== "" && present[variable] === undefined ? "is required (not set)" : i.message;
       return `  ${variable || "(environment)"}: ${message}`;
     });
-    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+    throw new ConfigurationError(`invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
   const problems: string[] = [];
@@ -121,7 +116,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ho
   if (!(e.EDGECA_RENEW_DEADLINE_SECONDS > e.EDGECA_RETRY_PERIOD_SECONDS)) problems.push("EDGECA_RENEW_DEADLINE_SECONDS: must be greater than EDGECA_RETRY_PERIOD_SECONDS");
   if (e.EDGECA_TOKEN_AUDIENCE !== undefined && e.EDGECA_TOKEN_FILE === undefined) problems.push("EDGECA_TOKEN_AUDIENCE: set, but EDGECA_TOKEN_FILE is not");
   if (new Set(e.EDGECA_SIGNER_NAMES).size !== e.EDGECA_SIGNER_NAMES.length) problems.push("EDGECA_SIGNER_NAMES: lists a signer name twice");
-  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+  if (problems.length > 0) throw new ConfigurationError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
 
   const leaseNamespace = e.POD_NAMESPACE ?? "edgeca-system";
   return {

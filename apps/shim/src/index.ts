@@ -1,5 +1,5 @@
 // The shim's library surface, for tests, `edgeca local up` and the demo.
-export { loadConfig, ConfigError, ShimEnv, type ShimConfig } from "./config.ts";
+export { loadConfig, ShimEnv, type ShimConfig } from "./config.ts";
 export { startShim, type Shim, type ShimDeps } from "./shim.ts";
 export { createHttpSignerClient, type SignerClient, type HttpSignerClientOptions } from "./signer-client.ts";
 export { SignerCallError } from "./signer-call-error.ts";

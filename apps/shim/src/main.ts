@@ -3,7 +3,8 @@
  * The shim's entry point in the container: reads the environment, starts, and stops gracefully on SIGTERM
  * (releasing the leader Lease so the standby takes over at once).
  */
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigurationError } from "@edgeca/shared";
+import { loadConfig } from "./config.ts";
 import { startShim } from "./shim.ts";
 
 async function main(): Promise<number> {
@@ -11,7 +12,7 @@ async function main(): Promise<number> {
   try {
     config = loadConfig(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigurationError) {
       process.stderr.write(`edgeca-shim: ${error.message}\n`);
       return 2;
     }
@@ -22,7 +23,7 @@ async function main(): Promise<number> {
     shim = await startShim(config, { processMetrics: true });
   } catch (error) {
     process.stderr.write(`edgeca-shim: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
-    return error instanceof ConfigError ? 2 : 1;
+    return error instanceof ConfigurationError ? 2 : 1;
   }
   const running = shim;
   await new Promise<void>((resolve) => {

@@ -4,10 +4,11 @@
  * only), and the health/metrics server. `startShim` is what main.ts and the tests call.
  */
 import { hostname } from "node:os";
+import { ConfigurationError } from "@edgeca/shared";
 import { CertificatesV1Api, KubeConfig } from "@kubernetes/client-node";
 import { BundleSync } from "./bundle-sync.ts";
 import { systemClock, type Clock } from "./clock.ts";
-import { ConfigError, type ShimConfig } from "./config.ts";
+import type { ShimConfig } from "./config.ts";
 import { CsrController } from "./controller.ts";
 import { CsrCache } from "./csr-cache.ts";
 import { createEventRecorder } from "./event-recorder.ts";
@@ -224,7 +225,7 @@ function defaultKubeConfig(config: ShimConfig): KubeConfig {
   try {
     kc.loadFromFile(config.kubeconfig);
   } catch (error) {
-    throw new ConfigError(`KUBECONFIG: cannot load ${config.kubeconfig}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ConfigurationError(`KUBECONFIG: cannot load ${config.kubeconfig}: ${error instanceof Error ? error.message : String(error)}`);
   }
   return kc;
 }

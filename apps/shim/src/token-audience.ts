@@ -5,17 +5,17 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { ConfigError } from "./config.ts";
+import { ConfigurationError } from "@edgeca/shared";
 
 const Claims = z.object({ aud: z.union([z.string(), z.array(z.string())]) });
 
-/** Throws a ConfigError unless the JWT in `file` carries `audience` in its `aud` claim. */
+/** Throws a ConfigurationError unless the JWT in `file` carries `audience` in its `aud` claim. */
 export function checkTokenAudience(file: string, audience: string): void {
   let token: string;
   try {
     token = readFileSync(file, "utf8").trim();
   } catch (error) {
-    throw new ConfigError(`EDGECA_TOKEN_FILE: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ConfigurationError(`EDGECA_TOKEN_FILE: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const payload = token.split(".")[1];
   let claims: unknown;
@@ -25,9 +25,9 @@ export function checkTokenAudience(file: string, audience: string): void {
     claims = undefined;
   }
   const parsed = Claims.safeParse(claims);
-  if (!parsed.success) throw new ConfigError(`EDGECA_TOKEN_FILE: ${file} does not hold a JWT with an "aud" claim`);
+  if (!parsed.success) throw new ConfigurationError(`EDGECA_TOKEN_FILE: ${file} does not hold a JWT with an "aud" claim`);
   const aud = typeof parsed.data.aud === "string" ? [parsed.data.aud] : parsed.data.aud;
   if (!aud.includes(audience)) {
-    throw new ConfigError(`EDGECA_TOKEN_AUDIENCE: the token in ${file} is for [${aud.join(", ")}], not "${audience}"; set serviceAccountToken.audience in the Deployment`);
+    throw new ConfigurationError(`EDGECA_TOKEN_AUDIENCE: the token in ${file} is for [${aud.join(", ")}], not "${audience}"; set serviceAccountToken.audience in the Deployment`);
   }
 }

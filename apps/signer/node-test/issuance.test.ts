@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodePemBlocks, encodePem, SignResponse } from "@edgeca/shared";
+import { ConfigurationError, decodePemBlocks, encodePem, SignResponse } from "@edgeca/shared";
 import { SigningCore } from "../src/core.ts";
 import type { TestFixtures } from "../src/testing/fixtures.ts";
 import { ISTIOD, makeFixtures, makeIntermediate, makeRoot, SIGNER_NAME, WORKLOAD_ID } from "./material.ts";
@@ -162,5 +162,16 @@ describe("an RSA-2048 issuing CA", () => {
     writeFileSync(rootFile, root.pem);
     expect(openssl(["x509", "-in", leafFile, "-noout", "-text"])).toMatch(/Signature Algorithm: sha256WithRSAEncryption/);
     expect(openssl(["verify", "-CAfile", rootFile, "-untrusted", chainFile, leafFile]).trim()).toBe(`${leafFile}: OK`);
+  });
+});
+
+describe("a configuration the core cannot load", () => {
+  it("is refused with the shared ConfigurationError (the shim's class too), naming the fault", async () => {
+    const unset = await SigningCore.load({}).then(() => undefined, (e: unknown) => e);
+    expect(unset).toBeInstanceOf(ConfigurationError);
+    expect((unset as Error).message).toBe("EDGECA_CONFIG is not set");
+    const noKey = await SigningCore.load({ EDGECA_CONFIG: JSON.stringify(fx.configs.a) }).then(() => undefined, (e: unknown) => e);
+    expect(noKey).toBeInstanceOf(ConfigurationError);
+    expect((noKey as Error).message).toMatch(/secret EDGECA_CA_KEY_\w+ is not set/);
   });
 });

@@ -4,7 +4,7 @@
  * → JSON and schema (400) → signer name (403) → policy (422/400) → issuance budgets (429) → issue.
  * Every `/v1/sign` decision is written as one audit record (audit.ts).
  */
-import { PodSignRequest, SignRequest } from "@edgeca/shared";
+import { ConfigurationError, PodSignRequest, SignRequest } from "@edgeca/shared";
 import { Hono } from "hono";
 import { AuditTrail } from "./audit.ts";
 import { readLimitedText, requireJson } from "./body.ts";
@@ -13,7 +13,6 @@ import { getSigningCore } from "./core-cache.ts";
 import type { SigningCore } from "./core.ts";
 import type { SignerEnv } from "./env.ts";
 import { InvalidRequestError, problemResponse, SignerError, UnavailableError } from "./errors.ts";
-import { ConfigurationError } from "./configuration-error.ts";
 
 type AppEnv = { Bindings: SignerEnv };
 

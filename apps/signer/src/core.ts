@@ -8,6 +8,7 @@
  */
 import {
   activeIssuerOf,
+  ConfigurationError,
   decodePem,
   describeConfigError,
   encodePem,
@@ -25,7 +26,6 @@ import { signTbs, writeTbs } from "./certificate-builder.ts";
 import { ClientIndex } from "./client-auth.ts";
 import type { SignerEnv } from "./env.ts";
 import { ForbiddenError, UnavailableError } from "./errors.ts";
-import { ConfigurationError } from "./configuration-error.ts";
 import { loadIssuer, type Issuer } from "./issuer.ts";
 import { validityFor } from "./lifetime.ts";
 import { takeBudget, unreadinessAt } from "./issuance-checks.ts";
@@ -34,7 +34,7 @@ import { proveKeyPossession, screen } from "./policy.ts";
 import { keyTypeOf, type SignFacts } from "./sign-facts.ts";
 import { checkJwks, tokenVerifier, type TokenVerifier } from "./token.ts";
 
-export { ConfigurationError } from "./configuration-error.ts";
+export { ConfigurationError } from "@edgeca/shared";
 export { unreadinessAt } from "./issuance-checks.ts";
 export {
   ForbiddenError,

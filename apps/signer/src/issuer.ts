@@ -5,6 +5,7 @@
 import {
   bytesEqual,
   concatBytes,
+  ConfigurationError,
   decodePem,
   decodePemBlocks,
   der,
@@ -20,7 +21,6 @@ import {
   type ParsedCertificate,
 } from "@edgeca/shared";
 import { isSignedBy, signingAlgorithmFor, type SigningAlgorithm } from "./certificate-signature.ts";
-import { ConfigurationError } from "./configuration-error.ts";
 
 /** A loaded issuing CA. */
 export interface Issuer {

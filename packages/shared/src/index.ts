@@ -3,6 +3,7 @@ export * from "./budget-config.ts";
 export * from "./bytes.ts";
 export * from "./certificate.ts";
 export * from "./config.ts";
+export * from "./configuration-error.ts";
 export * from "./csr.ts";
 export * from "./csr-key.ts";
 export * from "./der.ts";
