@@ -28,6 +28,17 @@ export default tseslint.config(
     },
   },
   {
+    // Test support lives under each package's test/ (issue 11): production code must not reach it, or the
+    // shim's esbuild bundle (from src/main.ts) and the Worker's bundle would ship it.
+    files: ["**/src/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [{ group: ["**/test/**", "@edgeca/*/testing"], message: "test support (test/**, @edgeca/*/testing) is for tests only, not for production code under src/" }],
+      }],
+    },
+  },
+  {
     files: ["**/*.js", "**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -2,8 +2,8 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { BundlePublisher, clusterTrustBundleName, type BundlePublisherOptions } from "./bundle-publisher.ts";
 import { createLogger, type LogRecord } from "./logger.ts";
-import { FakeBundleApis } from "./testing/fake-bundle-apis.ts";
-import { apiError } from "./testing/kube-errors.ts";
+import { FakeBundleApis } from "../test/support/fake-bundle-apis.ts";
+import { apiError } from "../test/support/kube-errors.ts";
 
 const PEM_1 = "-----BEGIN CERTIFICATE-----\nMAE=\n-----END CERTIFICATE-----\n";
 const PEM_2 = "-----BEGIN CERTIFICATE-----\nMAI=\n-----END CERTIFICATE-----\n";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BundleSync } from "./bundle-sync.ts";
 import { createLogger, type LogRecord } from "./logger.ts";
-import { ManualClock, settle } from "./testing/manual-clock.ts";
+import { ManualClock, settle } from "../test/support/manual-clock.ts";
 
 const REFRESH_MS = 60_000;
 

@@ -4,9 +4,9 @@ import { CsrController, MAX_RETRY_AFTER_MS } from "./controller.ts";
 import { createLogger, type LogRecord } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
 import type { ReconcileResult } from "./reconcile.ts";
-import { csrObject } from "./testing/csr-object.ts";
-import { ManualClock, settle } from "./testing/manual-clock.ts";
-import { metricValue } from "./testing/metric-value.ts";
+import { csrObject } from "../test/support/csr-object.ts";
+import { ManualClock, settle } from "../test/support/manual-clock.ts";
+import { metricValue } from "../test/support/metric-value.ts";
 
 const BACKOFF = { baseMs: 200, maxMs: 5_000 };
 const DONE: ReconcileResult = { kind: "done", outcome: "issued" };

@@ -5,8 +5,8 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "./clock.ts";
 import { CsrCache } from "./csr-cache.ts";
-import { createCsr, deleteCsr } from "./e2e/csr-api.ts";
-import { workloadCsr } from "./e2e/workload-csr.ts";
+import { createCsr, deleteCsr } from "../test/support/csr-api.ts";
+import { workloadCsr } from "../test/support/workload-csr.ts";
 import { createLogger, type LogRecord } from "./logger.ts";
 
 const cp = useControlPlane();

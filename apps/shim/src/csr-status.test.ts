@@ -1,9 +1,9 @@
 import type { V1CertificateSigningRequest } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { needsSigning, setCertificate, setFailed, writeStatus } from "./csr-status.ts";
-import { certificateOf, csrObject } from "./testing/csr-object.ts";
-import { FakeCertificatesApi } from "./testing/fake-certificates-api.ts";
-import { apiError } from "./testing/kube-errors.ts";
+import { certificateOf, csrObject } from "../test/support/csr-object.ts";
+import { FakeCertificatesApi } from "../test/support/fake-certificates-api.ts";
+import { apiError } from "../test/support/kube-errors.ts";
 
 const CHAIN = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
 

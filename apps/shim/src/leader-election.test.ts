@@ -2,9 +2,9 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { LeaderElector } from "./leader-election.ts";
 import { createLogger, type LogRecord } from "./logger.ts";
-import { FakeLeaseApi } from "./testing/fake-lease-api.ts";
-import { apiError } from "./testing/kube-errors.ts";
-import { ManualClock } from "./testing/manual-clock.ts";
+import { FakeLeaseApi } from "../test/support/fake-lease-api.ts";
+import { apiError } from "../test/support/kube-errors.ts";
+import { ManualClock } from "../test/support/manual-clock.ts";
 
 const LEASE_MS = 15_000;
 const RENEW_DEADLINE_MS = 10_000;

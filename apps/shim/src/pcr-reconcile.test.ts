@@ -5,8 +5,8 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { podSignRequestOf } from "./pcr-reconcile.ts";
 import { MAX_VERIFICATION_FAILURES } from "./reconcile.ts";
 import { SignerCallError } from "./signer-call-error.ts";
-import { metricValue } from "./testing/metric-value.ts";
-import { createPodIssuer, pcrRig, POD_SIGNER, type PcrRig, type PodIssuer } from "./testing/pod-signer-rig.ts";
+import { metricValue } from "../test/support/metric-value.ts";
+import { createPodIssuer, pcrRig, POD_SIGNER, type PcrRig, type PodIssuer } from "../test/support/pod-signer-rig.ts";
 
 const SPIFFE = "spiffe://cluster.local/ns/shop/sa/web";
 const spki = generateKeyPairSync("ec", { namedCurve: "prime256v1" }).publicKey.export({ type: "spki", format: "der" }).toString("base64");

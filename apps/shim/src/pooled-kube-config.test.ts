@@ -9,7 +9,7 @@ import { createServerCertificate } from "@edgeca/edge";
 import { createTestCa, type TestCa } from "@edgeca/testenv";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PooledKubeConfig } from "./pooled-kube-config.ts";
-import { settle } from "./testing/manual-clock.ts";
+import { settle } from "../test/support/manual-clock.ts";
 
 let server: Server;
 let dir: string;

@@ -1,11 +1,11 @@
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ANSWER_REUSE_MS, MAX_VERIFICATION_FAILURES } from "./reconcile.ts";
 import { SignerCallError } from "./signer-call-error.ts";
-import { certificateOf, TEST_SIGNER } from "./testing/csr-object.ts";
-import { apiError, unreachable } from "./testing/kube-errors.ts";
-import { metricValue } from "./testing/metric-value.ts";
-import { reconcilerRig, type ReconcilerRig } from "./testing/reconciler-rig.ts";
-import { createTestCsr, createTestIssuer, type TestCsr, type TestIssuer } from "./testing/test-issuer.ts";
+import { certificateOf, TEST_SIGNER } from "../test/support/csr-object.ts";
+import { apiError, unreachable } from "../test/support/kube-errors.ts";
+import { metricValue } from "../test/support/metric-value.ts";
+import { reconcilerRig, type ReconcilerRig } from "../test/support/reconciler-rig.ts";
+import { createTestCsr, createTestIssuer, type TestCsr, type TestIssuer } from "../test/support/test-issuer.ts";
 
 let issuer: TestIssuer;
 let stranger: TestIssuer;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "./testing/manual-clock.ts";
+import { ManualClock } from "../test/support/manual-clock.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 describe("WorkQueue", () => {

@@ -24,12 +24,12 @@ import type { KubeApiClient } from "@edgeca/testenv";
 import { useControlPlane } from "@edgeca/testenv/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { chainOf, createCsr, decide, issued, waitForCsr } from "./csr-api.ts";
+import { chainOf, createCsr, decide, issued, waitForCsr } from "../support/csr-api.ts";
 import { readImageSpec, type ImageSpec } from "./dockerfile.ts";
 import { helmRunner, type ToolResult } from "./go-tools.ts";
 import { podFromCluster, type ClusterPod } from "./pod-from-cluster.ts";
 import { startPod, type PodProcess } from "./pod-sandbox.ts";
-import { workloadCsr } from "./workload-csr.ts";
+import { workloadCsr } from "../support/workload-csr.ts";
 
 const repo = fileURLToPath(new URL("../../../../", import.meta.url));
 const NAMESPACE = "edgeca-helm-e2e";

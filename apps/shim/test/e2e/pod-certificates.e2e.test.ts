@@ -12,9 +12,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createTestNode, startControlPlane, type ControlPlane, type TestNode } from "@edgeca/testenv";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LogRecord } from "../logger.ts";
-import { startShim, type Shim } from "../shim.ts";
-import { createHttpSignerClient } from "../signer-client.ts";
+import type { LogRecord } from "../../src/logger.ts";
+import { startShim, type Shim } from "../../src/shim.ts";
+import { createHttpSignerClient } from "../../src/signer-client.ts";
 import { E2EStack, SIGNER_NAME, TRUST_DOMAIN } from "./harness.ts";
 
 const NS = "shop";

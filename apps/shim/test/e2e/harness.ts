@@ -16,10 +16,10 @@ import { promisify } from "node:util";
 import { startLocalSigner, type LocalSigner } from "@edgeca/edge";
 import type { ControlPlaneClient, KubeApiClient } from "@edgeca/testenv";
 import { KubeConfig } from "@kubernetes/client-node";
-import { loadConfig, type ShimConfig } from "../config.ts";
-import type { LogRecord } from "../logger.ts";
-import { startShim, type Shim } from "../shim.ts";
-import { createHttpSignerClient, type SignerClient } from "../signer-client.ts";
+import { loadConfig, type ShimConfig } from "../../src/config.ts";
+import type { LogRecord } from "../../src/logger.ts";
+import { startShim, type Shim } from "../../src/shim.ts";
+import { createHttpSignerClient, type SignerClient } from "../../src/signer-client.ts";
 import { holdable, type HeldSigner } from "./held-signer.ts";
 
 export const SIGNER_NAME = "example.com/foo";

@@ -5,11 +5,11 @@
  */
 import type { V1CertificateSigningRequest } from "@kubernetes/client-node";
 import type { Bundle, SignRequest, SignResponse } from "@edgeca/shared";
-import { createLogger, type LogRecord } from "../logger.ts";
-import { createMetrics, type ShimMetrics } from "../metrics.ts";
-import { Reconciler } from "../reconcile.ts";
-import type { SignerClient } from "../signer-client.ts";
-import { TrustBundle } from "../trust-bundle.ts";
+import { createLogger, type LogRecord } from "../../src/logger.ts";
+import { createMetrics, type ShimMetrics } from "../../src/metrics.ts";
+import { Reconciler } from "../../src/reconcile.ts";
+import type { SignerClient } from "../../src/signer-client.ts";
+import { TrustBundle } from "../../src/trust-bundle.ts";
 import { csrObject, TEST_SIGNER, type CsrObjectOptions } from "./csr-object.ts";
 import { FakeCertificatesApi } from "./fake-certificates-api.ts";
 

@@ -14,10 +14,10 @@ import { useControlPlane } from "@edgeca/testenv/vitest";
 import type { Counter } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { chainOf, conditionOf, createCsr, decide, deleteCsr, getCsr, issued, putStatus, waitForCsr } from "./csr-api.ts";
+import { chainOf, conditionOf, createCsr, decide, deleteCsr, getCsr, issued, putStatus, waitForCsr } from "../support/csr-api.ts";
 import { E2EStack, OTHER_SIGNER_NAME, SHIM_NAMESPACE, SIGNER_NAME, TOKEN_AUDIENCE, TRUST_DOMAIN, type RunningShim } from "./harness.ts";
-import type { SignerClient } from "../signer-client.ts";
-import { workloadCsr } from "./workload-csr.ts";
+import type { SignerClient } from "../../src/signer-client.ts";
+import { workloadCsr } from "../support/workload-csr.ts";
 
 const cp = useControlPlane();
 let stack: E2EStack;

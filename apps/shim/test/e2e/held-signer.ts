@@ -4,7 +4,7 @@
  * returned unchanged; only the timing is controlled, because a CSR "deleted while in flight" needs the
  * deletion to land between the signer's answer and the status write, which no real part can arrange.
  */
-import type { SignerClient } from "../signer-client.ts";
+import type { SignerClient } from "../../src/signer-client.ts";
 
 export interface HeldSigner extends SignerClient {
   /** Holds answers for `csrName` until `release(csrName)`; resolves once one is being held. */

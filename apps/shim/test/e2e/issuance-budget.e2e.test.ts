@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startControlPlane, type ControlPlane } from "@edgeca/testenv";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { conditionOf, createCsr, decide, getCsr, issued, waitForCsr, type Csr } from "./csr-api.ts";
+import { conditionOf, createCsr, decide, getCsr, issued, waitForCsr, type Csr } from "../support/csr-api.ts";
 import { E2EStack, SIGNER_NAME, TRUST_DOMAIN, type RunningShim } from "./harness.ts";
-import { workloadCsr } from "./workload-csr.ts";
+import { workloadCsr } from "../support/workload-csr.ts";
 
 const GREEDY = `spiffe://${TRUST_DOMAIN}/ns/greedy/sa/web`;
 const CALM = `spiffe://${TRUST_DOMAIN}/ns/calm/sa/web`;

@@ -8,11 +8,11 @@ import { webcrypto } from "node:crypto";
 import type { CertificatesV1beta1Api, V1beta1PodCertificateRequest } from "@kubernetes/client-node";
 import { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, SubjectAlternativeNameExtension, X509CertificateGenerator, type X509Certificate } from "@peculiar/x509";
 import type { Bundle, PodSignRequest, PodSignResponse, SignResponse } from "@edgeca/shared";
-import { createLogger, type LogRecord } from "../logger.ts";
-import { createMetrics, type ShimMetrics } from "../metrics.ts";
-import { PcrReconciler } from "../pcr-reconcile.ts";
-import type { PodSigner, SignerClient } from "../signer-client.ts";
-import { TrustBundle } from "../trust-bundle.ts";
+import { createLogger, type LogRecord } from "../../src/logger.ts";
+import { createMetrics, type ShimMetrics } from "../../src/metrics.ts";
+import { PcrReconciler } from "../../src/pcr-reconcile.ts";
+import type { PodSigner, SignerClient } from "../../src/signer-client.ts";
+import { TrustBundle } from "../../src/trust-bundle.ts";
 import { apiError } from "./kube-errors.ts";
 
 const EC = { name: "ECDSA", namedCurve: "P-256" } as const;

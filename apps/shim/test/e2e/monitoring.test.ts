@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { loadYaml } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createMetrics } from "../metrics.ts";
+import { createMetrics } from "../../src/metrics.ts";
 import { ensureTool, runTool } from "./go-tools.ts";
 
 const monitoring = fileURLToPath(new URL("../../../../infra/monitoring/", import.meta.url));

@@ -7,9 +7,9 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startControlPlane, type ControlPlane } from "@edgeca/testenv";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createCsr, decide, issued, waitForCsr } from "./csr-api.ts";
+import { createCsr, decide, issued, waitForCsr } from "../support/csr-api.ts";
 import { E2EStack, SIGNER_NAME, TRUST_DOMAIN, type RunningShim } from "./harness.ts";
-import { workloadCsr } from "./workload-csr.ts";
+import { workloadCsr } from "../support/workload-csr.ts";
 
 let cp: ControlPlane | undefined;
 let stack: E2EStack | undefined;

@@ -3,7 +3,7 @@
  * Timers due by the new time fire in order of their due time; `settle` lets the promise chains they start
  * run to their next wait.
  */
-import type { Clock } from "../clock.ts";
+import type { Clock } from "../../src/clock.ts";
 
 interface Timer {
   readonly at: number;
