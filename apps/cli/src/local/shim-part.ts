@@ -27,17 +27,43 @@ export async function startShimPart(context: StackContext): Promise<StackPart> {
   const { controlPlane, stateDir, log } = context;
   const dir = join(stateDir, "shim");
   await mkdir(dir, { recursive: true });
-  const signerDir = join(stateDir, "signer");
-  const signerUrl = (await readFile(join(stateDir, "signer-url"), "utf8").catch(() => "")).trim();
-  if (signerUrl === "") throw new Error(`${join(stateDir, "signer-url")}: missing; the shim needs the signer part started first`);
+  const signerUrl = await readSignerUrl(stateDir);
 
   log("applying infra/k8s/overlays/local (the shim's RBAC)");
   const applied = await controlPlane.kubectl(["apply", "-k", join(repoRoot, "infra/k8s/overlays/local")]);
   if (applied.code !== 0) throw new Error(`kubectl apply -k infra/k8s/overlays/local failed: ${applied.stderr}`);
   const kube = await controlPlane.kubeconfigForServiceAccount(SHIM_NAMESPACE, SHIM_SERVICE_ACCOUNT, { path: join(dir, "kubeconfig") });
-
-  // The token kubelet would project: audience = the signer's, re-minted well before it expires.
   const tokenPath = join(dir, "signer-token");
+  const remint = await keepTokenFresh(context, tokenPath);
+
+  const port = await freePort();
+  const shimLog = join(stateDir, "shim.log");
+  const shim = spawnShim(shimEnv(context, { signerUrl, tokenPath, port, kubeconfigPath: kube.kubeconfigPath }), shimLog);
+  const stop = async (): Promise<void> => {
+    clearInterval(remint);
+    await shim.stop();
+  };
+
+  log(`starting the shim (pid ${String(shim.child.pid)}, logs: ${shimLog})`);
+  await waitUntilReady(shim.child, port, shimLog, stop);
+  log(`shim ready (metrics: http://127.0.0.1:${port}/metrics)`);
+  return { name: "shim", died: shim.died, stop };
+}
+
+/** The signer's URL, written by the signer part. */
+async function readSignerUrl(stateDir: string): Promise<string> {
+  const file = join(stateDir, "signer-url");
+  const signerUrl = (await readFile(file, "utf8").catch(() => "")).trim();
+  if (signerUrl === "") throw new Error(`${file}: missing; the shim needs the signer part started first`);
+  return signerUrl;
+}
+
+/**
+ * The token kubelet would project: audience = the signer's, re-minted well before it expires. Returns the
+ * re-mint timer (unref'd) for stop() to clear.
+ */
+async function keepTokenFresh(context: StackContext, tokenPath: string): Promise<NodeJS.Timeout> {
+  const { controlPlane, log } = context;
   const mint = async (): Promise<void> => {
     const token = await controlPlane.mintToken({ namespace: SHIM_NAMESPACE, serviceAccount: SHIM_SERVICE_ACCOUNT, audiences: [LOCAL_TOKEN_AUDIENCE], expirationSeconds: 3600 });
     await writeFile(tokenPath, token, { mode: 0o600 });
@@ -49,25 +75,40 @@ export async function startShimPart(context: StackContext): Promise<StackPart> {
     });
   }, 30 * 60_000);
   remint.unref();
+  return remint;
+}
 
-  const port = await freePort();
-  const env: Record<string, string> = {
+/** The shim's environment: the variables the Deployment sets, pointed at the local signer and control plane. */
+function shimEnv(context: StackContext, o: { signerUrl: string; tokenPath: string; port: number; kubeconfigPath: string }): Record<string, string> {
+  const signerDir = join(context.stateDir, "signer");
+  return {
     ...stringEnv(process.env),
-    EDGECA_SIGNER_URL: signerUrl,
+    EDGECA_SIGNER_URL: o.signerUrl,
     EDGECA_SIGNER_NAMES: context.signerName,
     EDGECA_CLIENT_CERT_FILE: join(signerDir, "client-cert.pem"),
     EDGECA_CLIENT_KEY_FILE: join(signerDir, "client-key.pem"),
     EDGECA_SIGNER_CA_FILE: join(signerDir, "edge-ca-cert.pem"),
-    EDGECA_TOKEN_FILE: tokenPath,
+    EDGECA_TOKEN_FILE: o.tokenPath,
     EDGECA_TOKEN_AUDIENCE: LOCAL_TOKEN_AUDIENCE,
     EDGECA_BUNDLE_REFRESH_SECONDS: "5",
     EDGECA_HTTP_HOST: "127.0.0.1",
-    EDGECA_HTTP_PORT: String(port),
+    EDGECA_HTTP_PORT: String(o.port),
     POD_NAME: "edgeca-shim-local",
     POD_NAMESPACE: SHIM_NAMESPACE,
-    KUBECONFIG: kube.kubeconfigPath,
+    KUBECONFIG: o.kubeconfigPath,
   };
-  const shimLog = join(stateDir, "shim.log");
+}
+
+/** The shim as a child process, its output appended to `shimLog`. */
+interface ShimProcess {
+  readonly child: ChildProcess;
+  /** Resolves when the shim exits without stop() having asked it to. */
+  readonly died: Promise<PartExit>;
+  /** SIGTERM, SIGKILL after 15 s; resolves once it has exited and its log is flushed. */
+  stop(): Promise<void>;
+}
+
+function spawnShim(env: Record<string, string>, shimLog: string): ShimProcess {
   const logFile = createWriteStream(shimLog, { flags: "a" });
   // apps/shim/src/main.ts with this Node and the tsx loader (the workspace packages export TypeScript).
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "apps/shim/src/main.ts")], {
@@ -97,7 +138,6 @@ export async function startShimPart(context: StackContext): Promise<StackPart> {
 
   const stop = async (): Promise<void> => {
     stopping = true;
-    clearInterval(remint);
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
       // Unref'd: once the shim has exited, this grace timer must not hold `local up` open for 15 s more.
@@ -107,8 +147,11 @@ export async function startShimPart(context: StackContext): Promise<StackPart> {
     await exited;
     logFile.end();
   };
+  return { child, died, stop };
+}
 
-  log(`starting the shim (pid ${String(child.pid)}, logs: ${shimLog})`);
+/** Polls /readyz until it answers 200; stops the shim and throws if it exits or is not ready in time. */
+async function waitUntilReady(child: ChildProcess, port: number, shimLog: string, stop: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null) {
@@ -116,15 +159,13 @@ export async function startShimPart(context: StackContext): Promise<StackPart> {
       throw new Error(`the shim exited with status ${child.exitCode} during start-up; see ${shimLog}`);
     }
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
-    if (ready) break;
+    if (ready) return;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`the shim was not ready within ${READY_TIMEOUT_MS / 1000} s; see ${shimLog}`);
     }
     await sleep(250);
   }
-  log(`shim ready (metrics: http://127.0.0.1:${port}/metrics)`);
-  return { name: "shim", died, stop };
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
