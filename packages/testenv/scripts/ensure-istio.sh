@@ -8,7 +8,8 @@
 # stdout: exactly three lines, PILOT_DISCOVERY=<path>, PILOT_AGENT=<path> and
 # ISTIO_MODULE=<istio.io/istio version>.
 # stderr: progress. Exit status non-zero on failure, with the failed step
-# (download, compile, link, verify) and the tail of its log.
+# (toolchain, download, compile, link, verify) and the tail of its log. The
+# build steps are lib/go-build.sh's, shared with ensure-binaries.sh.
 #
 # Kept apart from ensure-binaries.sh because most tests never need Istio and its
 # first build costs about 15 more minutes on 2 cores.
@@ -21,11 +22,10 @@ ISTIO_RELEASE=1.31-dev # upstream stamps VERSION (1.31) + "-dev" on branch build
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 gosrc="$(cd "$here/../go/istio" && pwd)"
-bin_root="${EDGECA_BIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/edgeca/bin}"
-pd_bin="$bin_root/pilot-discovery-$ISTIO_MODULE/pilot-discovery"
-pa_bin="$bin_root/pilot-agent-$ISTIO_MODULE/pilot-agent"
-
-log() { printf '[edgeca testenv] %s\n' "$*" >&2; }
+# shellcheck source=lib/go-build.sh
+source "$here/lib/go-build.sh"
+pd_bin="$GOBUILD_BIN_ROOT/pilot-discovery-$ISTIO_MODULE/pilot-discovery"
+pa_bin="$GOBUILD_BIN_ROOT/pilot-agent-$ISTIO_MODULE/pilot-agent"
 
 emit() {
   printf 'PILOT_DISCOVERY=%s\n' "$pd_bin"
@@ -39,37 +39,9 @@ if [[ -x "$pd_bin" && -x "$pa_bin" ]]; then
   exit 0
 fi
 
-if ! command -v go >/dev/null 2>&1; then
-  log "FAILED step=toolchain: 'go' is not on PATH; Go >= 1.26 is needed to build istiod and pilot-agent"
-  exit 1
-fi
-if ! command -v flock >/dev/null 2>&1; then
-  log "FAILED step=toolchain: 'flock' (util-linux) is not on PATH"
-  exit 1
-fi
-
-mkdir -p "$bin_root"
-exec 9>"$bin_root/.build.lock"
-if ! flock -n 9; then
-  log "another process is building binaries; waiting for it (lock $bin_root/.build.lock)"
-  flock 9
-fi
-
-export GOTOOLCHAIN=local
-export GOFLAGS="-mod=readonly -buildvcs=false"
-export CGO_ENABLED=0
-
-fail() { # step logfile
-  log "FAILED step=$1 (log: $2); last lines:"
-  tail -n 40 "$2" >&2 || true
-  exit 1
-}
-
-build_pid=""
-cleanup() { if [[ -n "$build_pid" ]]; then kill "$build_pid" 2>/dev/null || true; fi; }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+gobuild_init 1.26 "istiod and pilot-agent"
+gobuild_first_build="about 15 min"
+gobuild_lock
 
 # Upstream's common/scripts/report_build_info.sh stamps these; `version` prints them.
 vflags=""
@@ -77,54 +49,13 @@ for kv in buildVersion=$ISTIO_RELEASE buildGitRevision=$ISTIO_COMMIT buildStatus
   vflags+=" -X istio.io/istio/pkg/version.$kv"
 done
 
-# build <name> <dest> <build tags>
-build() {
-  local name=$1 dest=$2 tags=$3
-  local destdir logf tmp start total
-  destdir="$(dirname "$dest")"
-  mkdir -p "$destdir"
-  logf="$destdir/build.log"
-  : >"$logf"
-  start=$(date +%s)
-  log "building $name (istio.io/istio $ISTIO_MODULE) from source: the first build takes about 15 min on 2 cores; later runs reuse $dest"
-  log "step download: fetching Go modules for $name"
-  if ! (cd "$gosrc" && go mod download -x) >>"$logf" 2>&1; then fail download "$logf"; fi
-  total=$(cd "$gosrc" && go list -tags "$tags" -deps "./$name" 2>/dev/null | wc -l) || total="?"
-  log "step compile+link: go build $name, $total packages (full log: $logf)"
-  rm -f "$destdir/.$name.tmp."*
-  tmp="$destdir/.$name.tmp.$$"
-  local before pid ticks=0 ok=1
-  before=$(wc -l <"$logf")
-  go -C "$gosrc" build -v -trimpath -tags "$tags" -ldflags="-s -w $vflags" -o "$tmp" "./$name" >>"$logf" 2>&1 &
-  pid=$!
-  build_pid=$pid
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 1
-    ticks=$((ticks + 1))
-    if (( ticks % 20 == 0 )); then
-      log "  $name: $(( $(wc -l <"$logf") - before )) of $total packages compiled (others cached or to come), $(( $(date +%s) - start ))s so far"
-    fi
-  done
-  wait "$pid" || ok=0
-  build_pid=""
-  if (( ok == 0 )); then
-    rm -f "$tmp"
-    if grep -Eq '(^|/)link: |^/[^ ]*/link:|signal: killed.*link' "$logf"; then fail link "$logf"; fi
-    fail compile "$logf"
-  fi
-  log "step verify: $name version"
-  if ! "$tmp" version -s >>"$logf" 2>&1; then rm -f "$tmp"; fail verify "$logf"; fi
-  mv -f "$tmp" "$dest"
-  log "built $name in $(( $(date +%s) - start ))s -> $dest"
-}
-
 # Upstream's build tags (Makefile.core.mk): istiod with the faster vtprotobuf
 # marshalling; the agent without the istiod-only code paths.
 if [[ ! -x "$pd_bin" ]]; then
-  build pilot-discovery "$pd_bin" "vtprotobuf,disable_pgv"
+  gobuild_build pilot-discovery "(istio.io/istio $ISTIO_MODULE)" "$gosrc" "$pd_bin" "$vflags" ./pilot-discovery "vtprotobuf,disable_pgv" version -s
 fi
 if [[ ! -x "$pa_bin" ]]; then
-  build pilot-agent "$pa_bin" "agent,disable_pgv,grpcnotrace,retrynotrace"
+  gobuild_build pilot-agent "(istio.io/istio $ISTIO_MODULE)" "$gosrc" "$pa_bin" "$vflags" ./pilot-agent "agent,disable_pgv,grpcnotrace,retrynotrace" version -s
 fi
 
 emit

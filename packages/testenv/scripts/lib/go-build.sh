@@ -1,12 +1,19 @@
 # shellcheck shell=bash
-# Shared steps of the scripts that build pinned Go tools into the edgeca binary
-# cache (ensure-tools.sh; ensure-binaries.sh and ensure-istio.sh carry their own
-# copies of the same steps): the same cache root, the same lock, the same
-# progress lines and the same failure step names (toolchain, download, compile,
-# link, verify), so a reader of CI logs sees one format.
+# The steps every script that builds pinned Go binaries into the edgeca binary
+# cache runs (ensure-binaries.sh, ensure-istio.sh, ensure-tools.sh source it):
+# one cache root, one lock, the same progress lines and the same failure step
+# names (toolchain, download, compile, link, verify), so a reader of CI logs sees
+# one format.
+#
+# The cache root is $EDGECA_BIN_DIR, else $XDG_CACHE_HOME/edgeca/bin, else
+# ~/.cache/edgeca/bin. EDGECA_BIN_DIR moves only this cache: the Go build and
+# module caches stay where `go env GOCACHE GOMODCACHE` says (XDG_CACHE_HOME
+# moves GOCACHE too), so a build into a fresh EDGECA_BIN_DIR mostly links.
 #
 # Source it, then call: gobuild_init (once), gobuild_lock (before building),
 # gobuild_build <name> <version> <module dir> <dest> <ldflags> <package> <tags> <verify args...>
+# Set gobuild_first_build after gobuild_init to say what a first build costs
+# (default "several minutes"; the "building …" line quotes it).
 
 GOBUILD_BIN_ROOT="${EDGECA_BIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/edgeca/bin}"
 
@@ -21,9 +28,9 @@ fail() { # step logfile
 # Checks the toolchain and fixes the Go environment: never fetch another Go
 # toolchain (no network for that); modules come through the module proxy; the
 # committed go.sum is read, never edited; static binaries.
-gobuild_init() { # <minimum Go version, for the message>
+gobuild_init() { # <minimum Go version> [<what it builds>], both for the message
   if ! command -v go >/dev/null 2>&1; then
-    log "FAILED step=toolchain: 'go' is not on PATH; Go >= $1 is needed"
+    log "FAILED step=toolchain: 'go' is not on PATH; Go >= $1 is needed${2:+ to build $2}"
     exit 1
   fi
   if ! command -v flock >/dev/null 2>&1; then
@@ -34,6 +41,7 @@ gobuild_init() { # <minimum Go version, for the message>
   export GOFLAGS="-mod=readonly -buildvcs=false"
   export CGO_ENABLED=0
   gobuild_pid=""
+  gobuild_first_build="several minutes"
   # A build running in the background must not outlive the script (e.g. Ctrl-C during a first build).
   trap 'if [[ -n "$gobuild_pid" ]]; then kill "$gobuild_pid" 2>/dev/null || true; fi' EXIT
   trap 'exit 130' INT
@@ -61,7 +69,7 @@ gobuild_build() {
   logf="$destdir/build.log"
   : >"$logf"
   start=$(date +%s)
-  log "building $name $version from source: the first build takes several minutes on 2 cores; later runs reuse $dest"
+  log "building $name $version from source: the first build takes $gobuild_first_build on 2 cores; later runs reuse $dest"
   log "step download: fetching Go modules for $name"
   if ! (cd "$dir" && go mod download -x) >>"$logf" 2>&1; then fail download "$logf"; fi
   total=$(cd "$dir" && go list -tags "$tags" -deps "$pkg" 2>/dev/null | wc -l) || total="?"
