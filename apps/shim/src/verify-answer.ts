@@ -11,7 +11,7 @@
  * Node's own X.509 code, independent of how the signer built them.
  */
 import { createPublicKey, X509Certificate as NodeCertificate } from "node:crypto";
-import { decodePemBlocks, OID, parseCertificateDer, parseCsrPem, readGeneralNames, type GeneralNames, type ParsedCertificate } from "@edgeca/shared";
+import { decodePemBlocks, MalformedInputError, OID, parseCertificateDer, parseCsrPem, readGeneralNames, type GeneralNames, type ParsedCertificate } from "@edgeca/shared";
 
 /** The answer failed a check; the message says which. Never written to the CSR. */
 export class VerificationError extends Error {
@@ -19,7 +19,7 @@ export class VerificationError extends Error {
 }
 
 /** A CSR that cannot be parsed (the shim needs its key and SANs to check the answer). */
-export class CsrParseError extends Error {
+export class CsrParseError extends MalformedInputError {
   override readonly name = "CsrParseError";
 }
 

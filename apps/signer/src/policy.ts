@@ -7,8 +7,7 @@ import {
   CsrError,
   csrKey,
   csrSignatureHash,
-  DerError,
-  PemError,
+  MalformedInputError,
   parseCsrPem,
   parseWorkloadId,
   SpiffeError,
@@ -57,7 +56,7 @@ function parse(pem: string): ParsedCsr {
   try {
     return parseCsrPem(pem);
   } catch (error) {
-    if (error instanceof CsrError || error instanceof PemError || error instanceof DerError) {
+    if (error instanceof MalformedInputError) {
       throw new InvalidRequestError(`csr: ${error.message}`, { cause: error });
     }
     throw error;

@@ -6,11 +6,12 @@ import { toHex } from "./bytes.ts";
 import { CSR_LIMITS, checkDerLimits, DerError, DerReader, elementOf, Tag, valueOf, type Tlv } from "./der.ts";
 import { oidOf, readDefaultFalse, unsignedIntegerOf } from "./der-values.ts";
 import { OID } from "./oid.ts";
+import { MalformedInputError } from "./malformed-input-error.ts";
 import { decodePem } from "./pem.ts";
 import { type GeneralNames, readGeneralNames } from "./general-names.ts";
 
 /** A CSR that is not a well-formed PKCS #10 request. Callers map it to 400 `invalid_request`. */
-export class CsrError extends Error {
+export class CsrError extends MalformedInputError {
   override readonly name = "CsrError";
 }
 
@@ -164,7 +165,7 @@ export function parseCsrDer(der: Uint8Array): ParsedCsr {
       requestedExtensions: extensions.map((e) => e.oid),
     };
   } catch (error) {
-    if (error instanceof DerError || error instanceof CsrError) throw new CsrError(`CSR: ${error.message}`, { cause: error });
+    if (error instanceof MalformedInputError) throw new CsrError(`CSR: ${error.message}`, { cause: error });
     throw error;
   }
 }
@@ -196,7 +197,7 @@ export function parseSpkiDer(der: Uint8Array): ParsedSpki {
     }
     return { spki: elementOf(der, spkiTlv), keyAlgorithm: keyAlg.oid, curve, publicKey };
   } catch (error) {
-    if (error instanceof DerError || error instanceof CsrError) throw new CsrError(`pkixPublicKey: ${error.message}`, { cause: error });
+    if (error instanceof MalformedInputError) throw new CsrError(`pkixPublicKey: ${error.message}`, { cause: error });
     throw error;
   }
 }

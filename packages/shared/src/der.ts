@@ -7,8 +7,10 @@
  * whole signature budget, which is why this exists.
  */
 
+import { MalformedInputError } from "./malformed-input-error.ts";
+
 /** Malformed or over-limit DER. The message names what was wrong; callers map it to a 400. */
-export class DerError extends Error {
+export class DerError extends MalformedInputError {
   override readonly name = "DerError";
 }
 

@@ -11,6 +11,7 @@ export * from "./der-time.ts";
 export * from "./der-values.ts";
 export * from "./ecdsa-signature.ts";
 export * from "./general-names.ts";
+export * from "./malformed-input-error.ts";
 export * from "./oid.ts";
 export * from "./pem.ts";
 export * from "./sha1.ts";

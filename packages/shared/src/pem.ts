@@ -13,9 +13,10 @@
  */
 import { asciiScratch, asciiString, base64Digit, base64Size, writeBase64 } from "./bytes.ts";
 import { DerError, DerReader } from "./der.ts";
+import { MalformedInputError } from "./malformed-input-error.ts";
 
 /** Malformed PEM. Callers map it to a 400 `invalid_request`. */
-export class PemError extends Error {
+export class PemError extends MalformedInputError {
   override readonly name = "PemError";
 }
 
