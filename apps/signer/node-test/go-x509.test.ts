@@ -14,7 +14,7 @@ import { decodePemBlocks, DerReader, encodePem, Tag, valueOf, type KeyUsageName 
 import { SigningCore } from "../src/core.ts";
 import { signTbs, writeTbs } from "../src/certificate-builder.ts";
 import type { TestFixtures } from "../src/testing/fixtures.ts";
-import { compressedEcSpki, spkiWithParameters } from "../../../packages/shared/src/test-crafted-csr.ts";
+import { compressedEcSpki, spkiWithParameters } from "@edgeca/shared/testing";
 import { ISTIOD, makeFixtures, SIGNER_NAME, WORKLOAD_ID } from "./material.ts";
 
 const CHECKER = `package main

@@ -7,7 +7,7 @@ import * as x509 from "@peculiar/x509";
 import { exportJWK, generateKeyPair } from "jose";
 import { webcrypto } from "node:crypto";
 import { der, OID, Tag, type SignerConfigInput } from "@edgeca/shared";
-import { compressedEcSpki, craftCsr, extensionElement, sanExtension, spkiWithKey, spkiWithParameters } from "../../../packages/shared/src/test-crafted-csr.ts";
+import { compressedEcSpki, craftCsr, extensionElement, sanExtension, spkiWithKey, spkiWithParameters } from "@edgeca/shared/testing";
 import type { TestCsrs, TestFixtures } from "../src/testing/fixtures.ts";
 
 x509.cryptoProvider.set(webcrypto as Crypto);
@@ -121,7 +121,7 @@ async function offCurveSpki(publicKey: CryptoKey): Promise<Uint8Array> {
   return spkiWithKey(publicKey, raw);
 }
 
-/** CSRs no library writes, byte by byte and with a valid signature (see `test-crafted-csr.ts`). */
+/** CSRs no library writes, byte by byte and with a valid signature (see `@edgeca/shared/testing`, crafted-csr.ts). */
 async function makeCraftedCsrs(): Promise<Pick<TestCsrs, "badSignature" | "compressedP256" | "compressedP384" | "offCurveP256" | "rsaWithoutNullParameters" | "twoOctetBoolean" | "explicitCaFalse" | "explicitCriticalFalse">> {
   const [a, b, p384, rsa] = [await ecKeys(), await ecKeys(), await ecKeys("P-384"), await rsaKeys(2048)];
   const san = sanExtension([WORKLOAD_ID]);

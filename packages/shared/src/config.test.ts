@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { activeIssuerOf, describeConfigError, SignerConfig, type SignerConfigInput } from "./config.ts";
-import { makeSelfSignedCa } from "./test-csr.ts";
+import { makeSelfSignedCa } from "../test/library-csr.ts";
 
 let ca: string;
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { CsrError, parseCsrPem } from "./csr.ts";
 import { csrKey, verifyCsrSignature } from "./csr-key.ts";
 import { OID } from "./oid.ts";
 import { encodePem } from "./pem.ts";
-import { compressedEcSpki, craftCsr, extensionElement, sanExtension, spkiWithKey, spkiWithParameters } from "./test-crafted-csr.ts";
+import { compressedEcSpki, craftCsr, extensionElement, sanExtension, spkiWithKey, spkiWithParameters } from "../test/crafted-csr.ts";
 
 const ec = async (namedCurve: "P-256" | "P-384") => crypto.subtle.generateKey({ name: "ECDSA", namedCurve }, true, ["sign", "verify"]);
 const rsa = async () =>

@@ -4,7 +4,7 @@ import { CsrError, parseCsrDer, parseCsrPem } from "./csr.ts";
 import { csrKey, csrSignatureHash, verifyCsrSignature } from "./csr-key.ts";
 import { OID } from "./oid.ts";
 import { encodePem } from "./pem.ts";
-import { makeCsr } from "./test-csr.ts";
+import { makeCsr } from "../test/library-csr.ts";
 
 describe("parseCsrPem", () => {
   it("reads an Istio-shaped P-256 CSR and verifies its proof of possession", async () => {

@@ -1,13 +1,14 @@
 /**
- * Test helper (not exported from the package): CSRs written byte by byte and signed with a real key, for
- * encodings no CSR library writes (a compressed EC point, a two-octet BOOLEAN, an explicit DEFAULT). The
- * proof of possession is valid, so a test shows what the signer does with the encoding itself.
+ * Test support (`@edgeca/shared/testing`, never the package's main entry): CSRs written byte by byte and
+ * signed with a real key, for encodings no CSR library writes (a compressed EC point, a two-octet BOOLEAN,
+ * an explicit DEFAULT). The proof of possession is valid, so a test shows what the signer does with the
+ * encoding itself.
  */
-import { fromHex } from "./bytes.ts";
-import { concatBytes, der, DerReader, elementOf, Tag } from "./der.ts";
-import { ecdsaP1363ToDer } from "./ecdsa-signature.ts";
-import { OID } from "./oid.ts";
-import { encodePem } from "./pem.ts";
+import { fromHex } from "../src/bytes.ts";
+import { concatBytes, der, DerReader, elementOf, Tag } from "../src/der.ts";
+import { ecdsaP1363ToDer } from "../src/ecdsa-signature.ts";
+import { OID } from "../src/oid.ts";
+import { encodePem } from "../src/pem.ts";
 
 export type CraftHash = "SHA-256" | "SHA-384";
 

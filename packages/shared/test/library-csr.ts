@@ -1,6 +1,6 @@
 /**
- * Test helper (not exported from the package): CSRs made at test time with `@peculiar/x509`, an
- * implementation independent of edgeca's own DER reader.
+ * Test support (`@edgeca/shared/testing`, never the package's main entry): CSRs made at test time with
+ * `@peculiar/x509`, an implementation independent of edgeca's own DER reader.
  */
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
