@@ -28,6 +28,31 @@ export default tseslint.config(
     },
   },
   {
+    // Layers (issue 11): the CLI's production commands and the self-hosted signer's runtime never load the
+    // test bed. The development commands reach it only by a dynamic import() at their entry
+    // (apps/cli/src/commands/dev-module.ts), which this rule does not see, on purpose.
+    files: ["apps/cli/src/**/*.ts", "packages/edge/src/**/*.ts"],
+    ignores: ["apps/cli/src/bench/**", "apps/cli/src/demo/**", "apps/cli/src/local/**", "**/*.test.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^@edgeca/testenv(/|$)",
+              message: "production code must not import the test bed (@edgeca/testenv is a devDependency); a development command loads it with loadDevModule() from apps/cli/src/commands/dev-module.ts",
+            },
+            {
+              regex: "^\\.{1,2}/(.*/)?(bench|demo|local)/",
+              allowTypeImports: true,
+              message: "bench/, demo/ and local/ run on the test bed: import their types only, and load their code with loadDevModule() at the command's entry",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Test support lives under each package's test/ (issue 11): production code must not reach it, or the
     // shim's esbuild bundle (from src/main.ts) and the Worker's bundle would ship it.
     files: ["**/src/**/*.ts"],
@@ -36,6 +61,15 @@ export default tseslint.config(
       "no-restricted-imports": ["error", {
         patterns: [{ group: ["**/test/**", "@edgeca/*/testing"], message: "test support (test/**, @edgeca/*/testing) is for tests only, not for production code under src/" }],
       }],
+    },
+  },
+  {
+    // Size limits (issue 11): no function over 80 lines, blank lines and comments not counted. Tests are
+    // exempt: a describe()/it() callback is a function by nature, and its length is the test's story.
+    files: ["**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true }],
     },
   },
   {

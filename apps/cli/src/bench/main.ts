@@ -7,12 +7,11 @@ import "reflect-metadata";
 import { parseArgs } from "node:util";
 import { benchSummary, formatBenchTable } from "./bench-report.ts";
 import { CfsslMissingError } from "./cfssl-server.ts";
-import { runE2eBench, SIGNER_IDS, type SignerId } from "./e2e-bench.ts";
+import { loadDevModule } from "../commands/dev-module.ts";
+import type { SignerId } from "./e2e-bench.ts";
 import { e2eSummary, formatE2eTable } from "./e2e-report.ts";
 import { untilInterrupted } from "./interrupt.ts";
-import { runHttpBench } from "./http-bench.ts";
 import { formatHttpTable, httpSummary } from "./http-report.ts";
-import { runSignerBench } from "./signer-bench.ts";
 
 type Flags = Readonly<Record<string, string | boolean | undefined>>;
 type Log = (line: string) => void;
@@ -28,6 +27,18 @@ class FlagError extends Error {
   override readonly name = "FlagError";
 }
 
+/** The test bed (@edgeca/testenv) is not installed; loadDevModule has said so on stderr, main exits 1. */
+class TestBedMissing extends Error {
+  override readonly name = "TestBedMissing";
+}
+
+/** Each benchmark's code runs on the test bed (CSRs from testenv, a control plane): loaded when it runs. */
+async function load<T>(name: string, module: () => Promise<T>): Promise<T> {
+  const loaded = await loadDevModule(`npm run bench -- ${name}`, module);
+  if (loaded === undefined) throw new TestBedMissing(name);
+  return loaded;
+}
+
 function positiveInt(value: string | undefined, fallback: number, flag: string): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -39,11 +50,11 @@ function nonNegativeInt(value: string | undefined, fallback: number, flag: strin
   return value === "0" ? 0 : positiveInt(value, fallback, flag);
 }
 
-function signerIds(value: string | undefined): readonly SignerId[] | undefined {
+function signerIds(value: string | undefined, known: readonly SignerId[]): readonly SignerId[] | undefined {
   if (value === undefined) return undefined;
   const ids = value.split(",");
-  const bad = ids.find((id) => !(SIGNER_IDS as readonly string[]).includes(id));
-  if (bad !== undefined || ids.length === 0) throw new FlagError(`--signers takes a comma-separated list of ${SIGNER_IDS.join(", ")}; got "${value}"`);
+  const bad = ids.find((id) => !(known as readonly string[]).includes(id));
+  if (bad !== undefined || ids.length === 0) throw new FlagError(`--signers takes a comma-separated list of ${known.join(", ")}; got "${value}"`);
   return ids as SignerId[];
 }
 
@@ -60,6 +71,7 @@ const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
         concurrency: positiveInt(str(values.concurrency), 16, "--concurrency"),
         ...dirOf(values),
       };
+      const { runSignerBench } = await load("signer", () => import("./signer-bench.ts"));
       const result = await runSignerBench(options, log);
       return { table: formatBenchTable(result), summary: benchSummary(result) };
     },
@@ -75,6 +87,7 @@ const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
         edgeThreads: nonNegativeInt(str(values["edge-threads"]), 1, "--edge-threads"),
         ...dirOf(values),
       };
+      const { runHttpBench } = await load("http", () => import("./http-bench.ts"));
       const result = await runHttpBench(options, log);
       return { table: formatHttpTable(result), summary: httpSummary(result) };
     },
@@ -83,7 +96,8 @@ const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
     usage:
       "e2e [--json] [--count N (default 2000)] [--in-flight K (default 16)] [--signer-rtt-ms MS (default 0)] [--wait-seconds S (default 120)] [--kcm-qps Q (default 1000)] [--signers kube-controller-manager,edgeca]",
     async run(values, log) {
-      const signers = signerIds(str(values.signers));
+      const { runE2eBench, SIGNER_IDS } = await load("e2e", () => import("./e2e-bench.ts"));
+      const signers = signerIds(str(values.signers), SIGNER_IDS);
       const options = {
         count: positiveInt(str(values.count), 2000, "--count"),
         inFlight: positiveInt(str(values["in-flight"]), 16, "--in-flight"),
@@ -142,6 +156,7 @@ async function main(argv: readonly string[]): Promise<number> {
       console.error(`bench: ${line}`);
     });
   } catch (error) {
+    if (error instanceof TestBedMissing) return 1;
     if (error instanceof CfsslMissingError) {
       console.error(`bench: ${error.message}`);
       return 1;

@@ -1,9 +1,8 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rm } from "node:fs/promises";
-import { BinaryBuildError, ControlPlaneError } from "@edgeca/testenv";
 import { parseFlags, type Command } from "../command.ts";
-import { runMeshDemo } from "../demo/index.ts";
+import { loadDevModule } from "./dev-module.ts";
 
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 const KEEP_DIR = join(repoRoot, ".edgeca", "demo");
@@ -55,6 +54,11 @@ export const demoCommand: Command = {
   async run(argv) {
     const values = parseFlags(argv, { json: { type: "boolean" }, keep: { type: "boolean" } });
     const keep = values.keep === true;
+    // The demo runs on the test bed (kube-apiserver, istiod): loaded here, never by the production commands.
+    const loaded = await loadDevModule("edgeca demo", async () => ({ testenv: await import("@edgeca/testenv"), demo: await import("../demo/index.ts") }));
+    if (loaded === undefined) return 1;
+    const { BinaryBuildError, ControlPlaneError } = loaded.testenv;
+    const { runMeshDemo } = loaded.demo;
     if (keep) await rm(KEEP_DIR, { recursive: true, force: true });
     try {
       const result = await runMeshDemo({

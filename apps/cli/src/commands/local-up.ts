@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import { isValidTrustDomain } from "@edgeca/shared";
 import { parseFlags, UsageError, type Command } from "../command.ts";
-import { inEachCluster, localParts, runLocalUp } from "../local/index.ts";
 import type { LocalClusterSpec, PartStarter } from "../local/index.ts";
+import { loadDevModule } from "./dev-module.ts";
 
 const MAX_CLUSTERS = 4;
 
@@ -77,6 +77,10 @@ export const localUpCommand: Command = {
       count === 1 ? undefined : Array.from({ length: count }, (_, i) => ({ name: `cluster-${String.fromCharCode(97 + i)}`, trustDomain: domains[i] ?? trustDomain }));
     const allowedRequestors = values["allowed-requestor"] ?? ["system:serviceaccount:istio-system:istiod"];
 
+    // The stack runs on the test bed: loaded here, so `edgeca signer serve` and the others never reach it.
+    const local = await loadDevModule("edgeca local up", () => import("../local/index.ts"));
+    if (local === undefined) return 1;
+    const { inEachCluster, localParts, runLocalUp } = local;
     const parts: PartStarter[] = [];
     if (values["no-signer"] !== true) {
       if (localParts.signer === undefined) throw new UsageError("the local signer is not available in this build yet; pass --no-signer");
