@@ -106,6 +106,15 @@ describe("PcrReconciler", () => {
     expect(conditions(a)[0]?.slice(0, 2)).toEqual(["Failed", "InvalidSignerAnswer"]);
   });
 
+  it("a 200 that is no valid answer: retried as InvalidSignerAnswer, then Failed InvalidSignerAnswer", async () => {
+    const a = r.add(pcr("a"));
+    r.signer.answer = () => Promise.reject(new SignerCallError("the signer's /v1/sign-pod answer does not match the schema: notAfter", { status: 200, invalidAnswer: true }));
+    for (let i = 1; i < MAX_VERIFICATION_FAILURES; i++) await expect(r.reconciler.reconcile(a)).resolves.toEqual({ kind: "retry", reason: "InvalidSignerAnswer" });
+    expect(r.api.calls).toEqual([]);
+    await r.reconciler.reconcile(a);
+    expect(conditions(a)[0]).toEqual(["Failed", "InvalidSignerAnswer", expect.stringMatching(/^the signer's answer was refused 5 times: .*does not match the schema/)]);
+  });
+
   it("skips a finished request and another signer's without calling the signer", async () => {
     const done = r.add(pcr("done", {}, { conditions: [{ type: "Denied", status: "True", reason: "X", message: "", lastTransitionTime: new Date() }] }));
     const other = r.add(pcr("other", { signerName: "example.com/other" }));

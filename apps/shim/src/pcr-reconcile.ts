@@ -3,11 +3,11 @@
  * (reconcile.ts) and classified the same way:
  *   - done: gone, issued, denied/failed, or nothing to do (another signer's, already finished);
  *   - retry: a transient fault of the signer (network, 5xx, 429, 401/403, an answer that failed
- *     verification) or of kube-apiserver; requeued with backoff;
+ *     verification or a 200 that is no valid answer) or of kube-apiserver; requeued with backoff;
  *   - Denied: the signer's policy refused (422), with the API's reason when it names one
  *     (`UnsupportedKeyType`, `InvalidUnverifiedUserAnnotations`), else `PolicyDenied`;
  *   - Failed: the signer cannot issue it (400/413/415: `InvalidRequest`, …), the request cannot be read,
- *     or MAX_VERIFICATION_FAILURES answers in a row failed verification (`InvalidSignerAnswer`).
+ *     or MAX_VERIFICATION_FAILURES answers in a row were bad (`InvalidSignerAnswer`).
  * A verified answer is kept until written, so a failed status write does not sign twice.
  */
 import type { CertificatesV1beta1Api, V1beta1PodCertificateRequest } from "@kubernetes/client-node";
@@ -112,6 +112,7 @@ export class PcrReconciler {
     try {
       answer = await d.signer.signPod(podSignRequestOf(pcr));
     } catch (error) {
+      if (error instanceof SignerCallError && error.invalidAnswer) return this.#badAnswer(key, pcr, error, log);
       if (!(error instanceof SignerCallError && error.terminal)) return this.#transient(pcr, error, log);
       const detail = error.problem?.detail ?? error.message;
       if (error.problem?.code === "policy_denied") return this.#refuse(pcr, "Denied", error.problem.reason ?? "PolicyDenied", detail, log);
@@ -168,14 +169,20 @@ export class PcrReconciler {
     return { kind: "retry", reason };
   }
 
-  async #badAnswer(key: string, pcr: V1beta1PodCertificateRequest, error: VerificationError, log: Logger): Promise<ReconcileResult> {
+  /** An answer that failed verification, or a 200 that is no valid answer (SignerCallError.invalidAnswer). */
+  async #badAnswer(key: string, pcr: V1beta1PodCertificateRequest, error: VerificationError | SignerCallError, log: Logger): Promise<ReconcileResult> {
     const count = (this.#badAnswers.get(key) ?? 0) + 1;
     this.#badAnswers.set(key, count);
-    this.#d.metrics.verificationFailures.inc({ signer: pcr.spec.signerName });
-    log.error("the signer's answer failed verification; not written", { error: error.message, failures: count });
-    if (count >= MAX_VERIFICATION_FAILURES) return this.#refuse(pcr, "Failed", "InvalidSignerAnswer", `the signer's answer failed verification ${count} times: ${error.message}`, log);
-    this.#d.metrics.retried.inc({ signer: pcr.spec.signerName, reason: "VerificationFailed" });
-    return { kind: "retry", reason: "VerificationFailed" };
+    const verification = error instanceof VerificationError;
+    if (verification) this.#d.metrics.verificationFailures.inc({ signer: pcr.spec.signerName });
+    const what = verification ? "failed verification" : "is not a valid answer";
+    log.error(`the signer's answer ${what}; not written`, { error: error.message, failures: count });
+    if (count >= MAX_VERIFICATION_FAILURES) {
+      return this.#refuse(pcr, "Failed", "InvalidSignerAnswer", `the signer's answer ${verification ? "failed verification" : "was refused"} ${count} times: ${error.message}`, log);
+    }
+    const reason = verification ? "VerificationFailed" : "InvalidSignerAnswer";
+    this.#d.metrics.retried.inc({ signer: pcr.spec.signerName, reason });
+    return { kind: "retry", reason };
   }
 
   #done(key: string, outcome: "gone" | "skipped"): ReconcileResult {

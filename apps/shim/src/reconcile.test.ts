@@ -154,6 +154,24 @@ describe("Reconciler answers that fail verification", () => {
     expect(await count("edgeca_shim_retries_total", { reason: "VerificationFailed" })).toBe(4);
   });
 
+  it("a 200 that is no valid answer (not the schema): retried as InvalidSignerAnswer, counted with bad answers, Failed after 5", async () => {
+    r.add("a", { requestPem: request.pem });
+    const invalid = new SignerCallError("the signer's /v1/sign answer does not match the schema: certificateChain", { status: 200, invalidAnswer: true });
+    r.signer.answer = () => Promise.reject(invalid);
+    for (let i = 1; i < MAX_VERIFICATION_FAILURES - 1; i++) {
+      await expect(r.reconciler.reconcile("a")).resolves.toEqual({ kind: "retry", reason: "InvalidSignerAnswer" });
+    }
+    // One answer that fails verification in the run: the same count of bad answers in a row.
+    r.signer.answer = () => Promise.resolve(strangeChain);
+    await expect(r.reconciler.reconcile("a")).resolves.toEqual({ kind: "retry", reason: "VerificationFailed" });
+    r.signer.answer = () => Promise.reject(invalid);
+    await expect(r.reconciler.reconcile("a")).resolves.toEqual({ kind: "done", outcome: "failed" });
+    expect(conditionsOf("a")[1]).toEqual(["Failed", "InvalidSignerAnswer", expect.stringMatching(/^the signer's answer was refused 5 times: .*does not match the schema/)]);
+    expect(await count("edgeca_shim_retries_total", { reason: "InvalidSignerAnswer" })).toBe(MAX_VERIFICATION_FAILURES - 2);
+    expect(await count("edgeca_shim_retries_total", { reason: "SignerHttp200" })).toBe(0);
+    expect(await count("edgeca_shim_verification_failures_total")).toBe(1);
+  });
+
   it("a good answer between bad ones starts the count over", async () => {
     r.add("a", { requestPem: request.pem });
     r.signer.answer = () => Promise.resolve(strangeChain);

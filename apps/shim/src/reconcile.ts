@@ -14,7 +14,8 @@
  * its answer was lost is recognised (the CSR carries our certificate) and counted as issued.
  *
  * An answer that fails verification is never written. It is counted and retried (a rotation may have moved
- * the signer to a root the shim has not fetched yet: the bundle is refreshed first); after
+ * the signer to a root the shim has not fetched yet: the bundle is refreshed first), and so is a 200 that is
+ * no valid answer at all (not JSON, not the schema: retry reason `InvalidSignerAnswer`); after
  * MAX_VERIFICATION_FAILURES consecutive bad answers for one CSR it is marked Failed with reason
  * `InvalidSignerAnswer`, so a requester other than istiod (which gives up after 60 s) is not left waiting.
  */
@@ -145,6 +146,8 @@ export class Reconciler {
       if (error instanceof SignerCallError && error.terminal) return this.#fail(csr, error.reason, error.problem?.detail ?? error.message, log);
       // An issuance budget is spent: retried after Retry-After like any transient fault, and said so per identity.
       if (error instanceof SignerCallError && error.problem?.code === "rate_limited") this.#throttles.record(csr.spec.signerName, requested.sans, error, log);
+      // A 200 that is no valid answer is a bad answer like one that fails verification: retried, counted.
+      if (error instanceof SignerCallError && error.invalidAnswer) return this.#badAnswer(csr, error, log);
       return this.#transient(csr, error, log);
     }
     try {
@@ -241,18 +244,21 @@ export class Reconciler {
     return { kind: "retry", reason };
   }
 
-  async #badAnswer(csr: V1CertificateSigningRequest, error: VerificationError, log: Logger): Promise<ReconcileResult> {
+  /** An answer that failed verification, or a 200 that is no valid answer (SignerCallError.invalidAnswer). */
+  async #badAnswer(csr: V1CertificateSigningRequest, error: VerificationError | SignerCallError, log: Logger): Promise<ReconcileResult> {
     const d = this.#deps;
     const name = csr.metadata?.name ?? "";
     const count = (this.#badAnswers.get(name) ?? 0) + 1;
     this.#badAnswers.set(name, count);
-    d.metrics.verificationFailures.inc({ signer: csr.spec.signerName });
-    log.error("the signer's answer failed verification; not written", { error: error.message, failures: count });
+    const verification = error instanceof VerificationError;
+    if (verification) d.metrics.verificationFailures.inc({ signer: csr.spec.signerName });
+    log.error(`the signer's answer ${verification ? "failed verification" : "is not a valid answer"}; not written`, { error: error.message, failures: count });
     if (count >= MAX_VERIFICATION_FAILURES) {
-      return this.#fail(csr, "InvalidSignerAnswer", `the signer's answer failed verification ${count} times: ${error.message}`, log);
+      return this.#fail(csr, "InvalidSignerAnswer", `the signer's answer ${verification ? "failed verification" : "was refused"} ${count} times: ${error.message}`, log);
     }
-    d.metrics.retried.inc({ signer: csr.spec.signerName, reason: "VerificationFailed" });
-    return { kind: "retry", reason: "VerificationFailed" };
+    const reason = verification ? "VerificationFailed" : "InvalidSignerAnswer";
+    d.metrics.retried.inc({ signer: csr.spec.signerName, reason });
+    return { kind: "retry", reason };
   }
 }
 

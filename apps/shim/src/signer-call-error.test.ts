@@ -34,6 +34,12 @@ describe("SignerCallError classification (docs/signer-api.md, table 'Problems')"
     expect(bare.terminal).toBe(false);
     expect(bare.reason).toBe("SignerHttp400");
   });
+
+  it("names a 200 that is no valid answer InvalidSignerAnswer (the signer's fault, retried), not after its status", () => {
+    const invalid = new SignerCallError("the signer's /v1/sign answer does not match the schema", { status: 200, invalidAnswer: true });
+    expect([invalid.reason, invalid.terminal, invalid.misconfiguration]).toEqual(["InvalidSignerAnswer", false, false]);
+    expect(new SignerCallError("x", { status: 502 }).invalidAnswer).toBe(false);
+  });
 });
 
 describe("parseRetryAfter", () => {

@@ -1,6 +1,8 @@
 /**
  * Every way a call to the signer can fail, classified once (docs/signer-api.md "Problems", the table's last column):
- * `terminal` failures mark the CSR Failed; everything else is retried with backoff.
+ * `terminal` failures mark the CSR Failed; everything else is retried with backoff. A 200 whose body is not a
+ * valid answer (not JSON, not the schema, over the size limit) is an `invalidAnswer`: the signer's fault, retried
+ * and counted with the answers that fail verification (docs/shim.md "Outcomes").
  */
 import { TERMINAL_PROBLEM_CODES, type Problem } from "@edgeca/shared";
 
@@ -12,12 +14,15 @@ export class SignerCallError extends Error {
   readonly problem: Problem | undefined;
   /** How long the signer asked us to wait (429 Retry-After), in ms. */
   readonly retryAfterMs: number | undefined;
+  /** The signer answered 200, but not with a valid answer. */
+  readonly invalidAnswer: boolean;
 
-  constructor(message: string, options: { status?: number; problem?: Problem; retryAfterMs?: number; cause?: unknown } = {}) {
+  constructor(message: string, options: { status?: number; problem?: Problem; retryAfterMs?: number; invalidAnswer?: boolean; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.status = options.status;
     this.problem = options.problem;
     this.retryAfterMs = options.retryAfterMs;
+    this.invalidAnswer = options.invalidAnswer ?? false;
   }
 
   /**
@@ -31,6 +36,7 @@ export class SignerCallError extends Error {
   /** A TitleCase reason for conditions, Events and metric labels (e.g. `PolicyDenied`, `SignerUnreachable`). */
   get reason(): string {
     if (this.problem !== undefined) return titleCase(this.problem.code);
+    if (this.invalidAnswer) return "InvalidSignerAnswer";
     if (this.status === undefined) return "SignerUnreachable";
     return `SignerHttp${this.status}`;
   }

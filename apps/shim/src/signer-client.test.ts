@@ -155,12 +155,16 @@ describe("createHttpSignerClient refusals and timeouts", () => {
     const notJson = await signerError(client().sign(REQUEST));
     expect([notJson.status, notJson.message]).toEqual([200, "the signer answered 200 with a body that is not JSON"]);
     handler = json(200, { certificateChain: "" });
-    await expect(client().sign(REQUEST)).rejects.toThrow(/does not match the schema/);
+    const notSchema = await signerError(client().sign(REQUEST));
+    expect(notSchema.message).toMatch(/does not match the schema/);
+    // The signer's fault, not the requester's: retried under the bad-answer reason, never Failed on its own.
+    for (const error of [notJson, notSchema]) expect([error.reason, error.terminal]).toEqual(["InvalidSignerAnswer", false]);
   });
 
   it("refuses an answer over 1 MiB", async () => {
     handler = (_req, res) => { res.writeHead(200, { "content-type": "application/json" }).end(`"${"x".repeat(2 * 1024 * 1024)}"`); };
-    await expect(client().sign(REQUEST)).rejects.toThrow(/over 1048576 bytes/);
+    const tooLarge = await signerError(client().sign(REQUEST));
+    expect([tooLarge.message, tooLarge.reason]).toEqual(["the signer's answer is over 1048576 bytes", "InvalidSignerAnswer"]);
   });
 
   it("gives up after the timeout with an error that reads as unreachable", async () => {

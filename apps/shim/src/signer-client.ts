@@ -119,19 +119,19 @@ export function createHttpSignerClient(options: HttpSignerClientOptions): Signer
       }
       const json = await call("v1/sign", "POST", body, signal);
       const parsed = SignResponse.safeParse(json);
-      if (!parsed.success) throw new SignerCallError(`the signer's /v1/sign answer does not match the schema: ${parsed.error.message}`, { status: 200 });
+      if (!parsed.success) throw new SignerCallError(`the signer's /v1/sign answer does not match the schema: ${parsed.error.message}`, { status: 200, invalidAnswer: true });
       return parsed.data;
     },
     async signPod(request, signal) {
       const json = await call("v1/sign-pod", "POST", JSON.stringify(request), signal);
       const parsed = PodSignResponse.safeParse(json);
-      if (!parsed.success) throw new SignerCallError(`the signer's /v1/sign-pod answer does not match the schema: ${parsed.error.message}`, { status: 200 });
+      if (!parsed.success) throw new SignerCallError(`the signer's /v1/sign-pod answer does not match the schema: ${parsed.error.message}`, { status: 200, invalidAnswer: true });
       return parsed.data;
     },
     async bundle(signal) {
       const json = await call("v1/bundle", "GET", undefined, signal);
       const parsed = Bundle.safeParse(json);
-      if (!parsed.success) throw new SignerCallError(`the signer's /v1/bundle answer does not match the schema: ${parsed.error.message}`, { status: 200 });
+      if (!parsed.success) throw new SignerCallError(`the signer's /v1/bundle answer does not match the schema: ${parsed.error.message}`, { status: 200, invalidAnswer: true });
       return parsed.data;
     },
     close() {
@@ -158,7 +158,7 @@ function send(url: URL, method: string, body: string | undefined, agent: Agent, 
       res.on("data", (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_ANSWER_BYTES) {
-          req.destroy(new SignerCallError(`the signer's answer is over ${MAX_ANSWER_BYTES} bytes`, { status: res.statusCode ?? 0 }));
+          req.destroy(new SignerCallError(`the signer's answer is over ${MAX_ANSWER_BYTES} bytes`, { status: res.statusCode ?? 0, invalidAnswer: res.statusCode === 200 }));
           return;
         }
         chunks.push(chunk);
@@ -192,7 +192,7 @@ function interpret(answer: Answer): unknown {
     json = undefined;
   }
   if (answer.status === 200) {
-    if (json === undefined) throw new SignerCallError("the signer answered 200 with a body that is not JSON", { status: 200 });
+    if (json === undefined) throw new SignerCallError("the signer answered 200 with a body that is not JSON", { status: 200, invalidAnswer: true });
     return json;
   }
   const problem = Problem.safeParse(json);
