@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { createServerCertificate } from "@edgeca/edge";
 import { createTestCa, type TestCa } from "@edgeca/testenv";
-import type { SignRequest } from "@edgeca/shared";
+import { MAX_BODY_BYTES, problemOf, type SignRequest } from "@edgeca/shared";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createHttpSignerClient, type HttpSignerClientOptions, type SignerClient } from "./signer-client.ts";
 import { SignerCallError } from "./signer-call-error.ts";
@@ -146,6 +146,13 @@ describe("createHttpSignerClient", () => {
     handler = (_req, res) => { res.writeHead(502, { "content-type": "text/html" }).end("<html>bad gateway</html>"); };
     const error = await signerError(client().sign(REQUEST));
     expect([error.status, error.problem, error.terminal, error.reason]).toEqual([502, undefined, false, "SignerHttp502"]);
+  });
+
+  it("refuses a body over the signer's limit without sending it, with the signer's own 413 problem (shared problemOf)", async () => {
+    const error = await signerError(client().sign({ ...REQUEST, csr: "x".repeat(MAX_BODY_BYTES) }));
+    expect(seen).toHaveLength(0);
+    expect(error.problem).toEqual(problemOf("payload_too_large", error.problem?.detail ?? ""));
+    expect([error.status, error.problem?.type, error.problem?.title, error.terminal, error.reason]).toEqual([413, "urn:edgeca:problem:payload_too_large", "Payload too large", true, "PayloadTooLarge"]);
   });
 });
 
