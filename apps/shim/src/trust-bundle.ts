@@ -50,7 +50,8 @@ export class TrustBundle {
     this.#lastSuccess = this.#now();
     const changed = this.#bundle?.pem !== bundle.pem;
     this.#bundle = bundle;
-    this.#roots = roots;
+    // The same roots keep the same array: verify-answer.ts keeps the verified intermediates per array.
+    if (changed) this.#roots = roots;
     return changed;
   }
 }

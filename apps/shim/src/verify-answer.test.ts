@@ -117,6 +117,41 @@ describe("verifyAnswer", () => {
   });
 });
 
+describe("verifyAnswer's cache of the certificates above the leaf (verified-issuer.ts)", () => {
+  it("verifies them afresh for another root set or another intermediate", async () => {
+    const chain = pem(await leaf(intermediate, workload.publicKey), intermediate.cert);
+    verifyAnswer(request, chain, roots, Date.now());
+    // A rotation that dropped the root: the chain verified a moment ago no longer leads to a root.
+    const rotated = readRoots((await ca("CN=next root")).cert.toString("pem"));
+    expect(() => { verifyAnswer(request, chain, rotated, Date.now()); }).toThrow(/does not lead to a root/);
+    // The same bundle fetched again is a new root set: checked again, and still good.
+    expect(() => { verifyAnswer(request, chain, readRoots(root.cert.toString("pem")), Date.now()); }).not.toThrow();
+    // Same name and key as the verified intermediate, issued by a root outside the bundle: other bytes, so
+    // checked, and refused (a cache keyed by name or key would accept it).
+    const stranger = await ca("CN=stranger root");
+    const forged = await X509CertificateGenerator.create({
+      subject: intermediate.cert.subject,
+      issuer: stranger.cert.subject,
+      publicKey: intermediate.keys.publicKey,
+      signingKey: stranger.keys.privateKey,
+      signingAlgorithm: SIGN,
+      extensions: [new BasicConstraintsExtension(true, undefined, true), new KeyUsagesExtension(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign, true)],
+    });
+    const forgedChain = pem(await leaf(intermediate, workload.publicKey), forged);
+    expect(() => { verifyAnswer(request, forgedChain, roots, Date.now()); }).toThrow(/does not lead to a root/);
+    // And the genuine chain against the same roots is still accepted afterwards.
+    expect(() => { verifyAnswer(request, chain, roots, Date.now()); }).not.toThrow();
+  });
+
+  it("still checks the leaf's own signature when the intermediate is cached", async () => {
+    verifyAnswer(request, pem(await leaf(intermediate, workload.publicKey), intermediate.cert), roots, Date.now());
+    // Signed by another CA that took the intermediate's name: the cached intermediate does not vouch for it.
+    const impostor = await ca("CN=test issuing", { cert: root.cert, key: root.keys.privateKey });
+    const misissued = pem(await leaf(impostor, workload.publicKey), intermediate.cert);
+    expect(() => { verifyAnswer(request, misissued, roots, Date.now()); }).toThrow(/certificate 1 of the chain is not signed by certificate 2/);
+  });
+});
+
 describe("readRequest", () => {
   it("reads the key and the requested SANs", () => {
     expect(request.sans).toEqual([`uri:${SPIFFE}`]);

@@ -11,6 +11,7 @@
  * Node's own X.509 code, independent of how the signer built them.
  */
 import { createPublicKey, X509Certificate as NodeCertificate } from "node:crypto";
+import { verifiedIssuer, type VerifiedIssuer } from "./verified-issuer.ts";
 import { decodePemBlocks, MalformedInputError, OID, parseCertificateDer, parseCsrPem, readGeneralNames, type GeneralNames, type ParsedCertificate } from "@edgeca/shared";
 
 /** The answer failed a check; the message says which. Never written to the CSR. */
@@ -52,19 +53,24 @@ export function readRequest(pem: string): RequestedCertificate {
 
 /** Splits PEM into certificates; refuses anything but CERTIFICATE blocks separated by whitespace. */
 export function readCertificates(pem: string, what: string): ChainCertificate[] {
-  let ders: Uint8Array[];
+  return decodeCertificates(pem, what).map((der, i) => parseChainCertificate(der, i, what));
+}
+
+function decodeCertificates(pem: string, what: string): Uint8Array[] {
   try {
-    ders = decodePemBlocks(pem, "CERTIFICATE", MAX_CHAIN_CHARS);
+    return decodePemBlocks(pem, "CERTIFICATE", MAX_CHAIN_CHARS);
   } catch (error) {
     throw new VerificationError(`${what}: ${messageOf(error)}`, { cause: error });
   }
-  return ders.map((der, i) => {
-    try {
-      return { parsed: parseCertificateDer(der), node: new NodeCertificate(Buffer.from(der)) };
-    } catch (error) {
-      throw new VerificationError(`${what}: certificate ${i + 1} does not parse: ${messageOf(error)}`, { cause: error });
-    }
-  });
+}
+
+/** Certificate `i` (0-based) of `what`, parsed strictly and by Node. */
+function parseChainCertificate(der: Uint8Array, i: number, what: string): ChainCertificate {
+  try {
+    return { parsed: parseCertificateDer(der), node: new NodeCertificate(Buffer.from(der)) };
+  } catch (error) {
+    throw new VerificationError(`${what}: certificate ${i + 1} does not parse: ${messageOf(error)}`, { cause: error });
+  }
 }
 
 /** Parses a bundle's PEM into its root certificates. */
@@ -77,29 +83,24 @@ export function readRoots(bundlePem: string): ChainCertificate[] {
  * the first check that failed.
  */
 export function verifyAnswer(request: RequestedCertificate, chainPem: string, roots: readonly ChainCertificate[], now: number): void {
-  const chain = readCertificates(chainPem, "the chain");
-  const [leaf] = chain;
-  if (leaf === undefined) throw new VerificationError("empty chain");
+  const ders = decodeCertificates(chainPem, "the chain");
+  const [leafDer] = ders;
+  if (leafDer === undefined) throw new VerificationError("empty chain");
+  const leaf = parseChainCertificate(leafDer, 0, "the chain");
 
   const requested = createPublicKey({ key: Buffer.from(request.spki), format: "der", type: "spki" });
   if (!leaf.node.publicKey.equals(requested)) throw new VerificationError("the leaf's public key is not the CSR's");
 
-  for (let i = 0; i + 1 < chain.length; i++) {
-    const child = chain[i];
-    const parent = chain[i + 1];
-    if (child === undefined || parent === undefined) continue;
-    if (!parent.parsed.isCa) throw new VerificationError(`certificate ${i + 2} of the chain is not a CA`);
-    if (!child.node.checkIssued(parent.node) || !child.node.verify(parent.node.publicKey)) {
-      throw new VerificationError(`certificate ${i + 1} of the chain is not signed by certificate ${i + 2}`);
+  if (ders.length === 1) {
+    verifyTop(leaf, roots);
+  } else {
+    // Certificates 2… are the same in every answer: verified once per trust bundle (verified-issuer.ts).
+    const upper = ders.slice(1);
+    const { issuer, issuerKey } = verifiedIssuer(upper, roots, () => verifyUpper(upper, roots));
+    if (!leaf.node.checkIssued(issuer.node) || !leaf.node.verify(issuerKey)) {
+      throw new VerificationError("certificate 1 of the chain is not signed by certificate 2");
     }
   }
-  const top = chain[chain.length - 1];
-  if (top === undefined) throw new VerificationError("empty chain");
-  if (roots.some((r) => r.node.fingerprint256 === top.node.fingerprint256)) {
-    throw new VerificationError("the chain includes a root; the signer must return the leaf and intermediates only");
-  }
-  const root = roots.find((r) => top.node.checkIssued(r.node) && top.node.verify(r.node.publicKey));
-  if (root === undefined) throw new VerificationError("the chain does not lead to a root of the current trust bundle");
 
   if (leaf.parsed.isCa) throw new VerificationError("the leaf is a CA certificate");
   const san = leaf.parsed.extensions.get(OID.subjectAltName);
@@ -117,6 +118,35 @@ export function verifyAnswer(request: RequestedCertificate, chainPem: string, ro
   if (!(notBefore.getTime() <= now && now < notAfter.getTime())) {
     throw new VerificationError(`the leaf is not valid now (valid ${notBefore.toISOString()} to ${notAfter.toISOString()})`);
   }
+}
+
+/** Checks certificates 2… of a chain (`upperDers`): each a CA, each signed by the next, the last by a root. */
+function verifyUpper(upperDers: readonly Uint8Array[], roots: readonly ChainCertificate[]): VerifiedIssuer {
+  const upper = upperDers.map((der, i) => parseChainCertificate(der, i + 1, "the chain"));
+  const [issuer] = upper;
+  const top = upper[upper.length - 1];
+  if (issuer === undefined || top === undefined) throw new VerificationError("the chain has no certificate above the leaf");
+  if (!issuer.parsed.isCa) throw new VerificationError("certificate 2 of the chain is not a CA");
+  for (let i = 0; i + 1 < upper.length; i++) {
+    const child = upper[i];
+    const parent = upper[i + 1];
+    if (child === undefined || parent === undefined) continue;
+    if (!parent.parsed.isCa) throw new VerificationError(`certificate ${i + 3} of the chain is not a CA`);
+    if (!child.node.checkIssued(parent.node) || !child.node.verify(parent.node.publicKey)) {
+      throw new VerificationError(`certificate ${i + 2} of the chain is not signed by certificate ${i + 3}`);
+    }
+  }
+  verifyTop(top, roots);
+  return { issuer, issuerKey: issuer.node.publicKey };
+}
+
+/** The top of a chain must not be a root itself (istiod appends the root) and must be signed by one. */
+function verifyTop(top: ChainCertificate, roots: readonly ChainCertificate[]): void {
+  if (roots.some((r) => r.node.fingerprint256 === top.node.fingerprint256)) {
+    throw new VerificationError("the chain includes a root; the signer must return the leaf and intermediates only");
+  }
+  const root = roots.find((r) => top.node.checkIssued(r.node) && top.node.verify(r.node.publicKey));
+  if (root === undefined) throw new VerificationError("the chain does not lead to a root of the current trust bundle");
 }
 
 /** GeneralNames as sorted "kind:value" strings; names of other kinds are counted so they cannot match. */
