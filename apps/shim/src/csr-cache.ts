@@ -7,8 +7,11 @@
  * 410, leaving the restart to the caller (docs/facts.md "@kubernetes/client-node"). This loop never stops until asked:
  * a watch that ends is resumed from the last resourceVersion; 410 Gone (or any failed resume) relists;
  * errors back off from 250 ms to 30 s. Handlers only enqueue keys (kubernetes certificate_controller.go).
+ * Lists and watches go through the shim's own JSON client (apiserver-client.ts), so cached objects are the
+ * apiserver's JSON as it sent it (timestamps are strings).
  */
-import { CertificatesV1Api, Watch, type KubeConfig, type V1CertificateSigningRequest, type V1ObjectMeta } from "@kubernetes/client-node";
+import type { KubeConfig, V1CertificateSigningRequest, V1ObjectMeta } from "@kubernetes/client-node";
+import { ApiserverClient, type WatchEvent } from "./apiserver-client.ts";
 import { ItemBackoff } from "./backoff.ts";
 import { sleep, type Clock } from "./clock.ts";
 import { kubeMessage, kubeStatus } from "./kube-error.ts";
@@ -37,19 +40,18 @@ export interface SignerObject {
   spec: { signerName: string };
 }
 
-/** One page of a list call. */
-export interface ListPage<T> {
-  readonly items: readonly T[];
-  readonly metadata?: { readonly _continue?: string; readonly resourceVersion?: string };
+/** One page of a list call, as the apiserver sends it. */
+interface ListPage<T> {
+  readonly items?: readonly T[] | null;
+  readonly metadata?: { readonly continue?: string; readonly resourceVersion?: string };
 }
 
 /** The resource a cache lists and watches: CSRs here, PodCertificateRequests in pcr-cache.ts. */
 export interface WatchedResource<T extends SignerObject> {
   /** For logs: "CSRs", "PodCertificateRequests". */
   readonly kind: string;
-  /** The cluster-wide watch path. */
+  /** The cluster-wide list and watch path. */
   readonly watchPath: string;
-  list(params: { fieldSelector: string; limit: number; _continue?: string }): Promise<ListPage<T>>;
   /** The cache key of an object ("name", or "namespace/name" for a namespaced resource). */
   keyOf(obj: T): string | undefined;
   /** Whether a watch event's raw JSON object has the fields the shim relies on (`hasSignerShape`). */
@@ -57,12 +59,10 @@ export interface WatchedResource<T extends SignerObject> {
 }
 
 /** CertificateSigningRequests (certificates.k8s.io/v1), keyed by name. */
-export function csrResource(kubeConfig: KubeConfig): WatchedResource<V1CertificateSigningRequest> {
-  const api = kubeConfig.makeApiClient(CertificatesV1Api);
+export function csrResource(): WatchedResource<V1CertificateSigningRequest> {
   return {
     kind: "CSRs",
     watchPath: "/apis/certificates.k8s.io/v1/certificatesigningrequests",
-    list: (params) => api.listCertificateSigningRequest(params),
     keyOf: (csr) => csr.metadata?.name,
     is: (obj): obj is V1CertificateSigningRequest => hasSignerShape(obj),
   };
@@ -74,7 +74,7 @@ export class WatchCache<T extends SignerObject> {
   readonly #synced = new Set<string>();
   readonly #options: CsrCacheOptions;
   readonly #resource: WatchedResource<T>;
-  readonly #watch: Watch;
+  readonly #client: ApiserverClient;
   readonly #stop = new AbortController();
   readonly #loops: Promise<void>[] = [];
   readonly #backoff = new ItemBackoff(WATCH_BACKOFF);
@@ -84,7 +84,7 @@ export class WatchCache<T extends SignerObject> {
   constructor(options: CsrCacheOptions, resource: WatchedResource<T>) {
     this.#options = options;
     this.#resource = resource;
-    this.#watch = new Watch(options.kubeConfig);
+    this.#client = ApiserverClient.for(options.kubeConfig);
   }
 
   /** Starts one list+watch loop per signer name. */
@@ -172,19 +172,21 @@ export class WatchCache<T extends SignerObject> {
 
   /** Lists the signer's CSRs, replaces them in the cache, notifies, and returns the list's resourceVersion. */
   async #list(signerName: string): Promise<string> {
-    const fieldSelector = `spec.signerName=${signerName}`;
     const seen = new Set<string>();
     let continueToken: string | undefined;
     let resourceVersion: string;
     do {
-      const page = await this.#resource.list({ fieldSelector, limit: 500, ...(continueToken === undefined ? {} : { _continue: continueToken }) });
-      for (const csr of page.items) {
+      const query = new URLSearchParams({ fieldSelector: `spec.signerName=${signerName}`, limit: "500" });
+      if (continueToken !== undefined) query.set("continue", continueToken);
+      const page = await this.#client.json<ListPage<T>>("GET", `${this.#resource.watchPath}?${query.toString()}`);
+      for (const csr of page.items ?? []) {
+        if (!this.#resource.is(csr)) continue;
         const name = this.#resource.keyOf(csr);
         if (name === undefined) continue;
         seen.add(name);
         this.#items.set(name, csr);
       }
-      continueToken = page.metadata?._continue === "" ? undefined : page.metadata?._continue;
+      continueToken = page.metadata?.continue === "" ? undefined : page.metadata?.continue;
       resourceVersion = page.metadata?.resourceVersion ?? "";
     } while (continueToken !== undefined);
     for (const [name, csr] of this.#items) {
@@ -200,71 +202,62 @@ export class WatchCache<T extends SignerObject> {
   }
 
   /** Runs one watch until it ends; resolves "gone" on 410, "closed" otherwise; rejects on a failure. */
-  #watchOnce(signerName: string, resourceVersion: string, setRv: (rv: string) => void): Promise<"gone" | "closed"> {
-    return new Promise((resolve, reject) => {
-      let gone = false;
-      let controller: AbortController | undefined;
-      const onStop = (): void => controller?.abort();
-      const handle = (phase: string, obj: unknown): void => {
-        if (phase === "ERROR") {
-          const code = typeof obj === "object" && obj !== null && "code" in obj ? obj.code : undefined;
-          if (code === 410) gone = true;
-          else reject(Object.assign(new Error(`watch error event: ${JSON.stringify(obj).slice(0, 300)}`), { statusCode: code }));
-          controller?.abort();
+  async #watchOnce(signerName: string, resourceVersion: string, setRv: (rv: string) => void): Promise<"gone" | "closed"> {
+    // An object, not a let: TypeScript would narrow a boolean set in the handler to false after the await.
+    const state = { gone: false };
+    const watch = new AbortController();
+    const onStop = (): void => { watch.abort(); };
+    this.#stop.signal.addEventListener("abort", onStop, { once: true });
+    const handle = ({ type: phase, object: obj }: WatchEvent): void => {
+      if (phase === "ERROR") {
+        const code = typeof obj === "object" && obj !== null && "code" in obj ? obj.code : undefined;
+        if (code === 410) {
+          state.gone = true;
+          watch.abort();
           return;
         }
-        if (!this.#resource.is(obj)) return;
-        const csr = obj;
-        const name = this.#resource.keyOf(csr);
-        const rv = csr.metadata?.resourceVersion;
-        if (rv !== undefined) setRv(rv);
-        if (phase === "BOOKMARK" || name === undefined) return;
-        if (csr.spec.signerName !== signerName) return;
-        if (phase === "DELETED") {
-          this.#items.delete(name);
-          this.#options.onChange(name, "deleted");
-        } else if (phase === "ADDED" || phase === "MODIFIED") {
-          this.#items.set(name, csr);
-          this.#options.onChange(name, phase === "ADDED" ? "added" : "modified");
-        }
-      };
-      const done = (error: unknown): void => {
-        this.#stop.signal.removeEventListener("abort", onStop);
-        if (gone) resolve("gone");
-        else if (error === null || error === undefined || this.#stop.signal.aborted) resolve("closed");
-        else if (kubeStatus(error) === 410) resolve("gone");
-        else reject(error instanceof Error ? error : new Error(`watch failed: ${JSON.stringify(error)}`));
-      };
-      this.#stop.signal.addEventListener("abort", onStop, { once: true });
-      this.#watch
-        .watch(
-          this.#resource.watchPath,
-          {
-            fieldSelector: `spec.signerName=${signerName}`,
-            resourceVersion,
-            allowWatchBookmarks: true,
-            // Below the library's 30 s inactivity timeout, so a quiet watch ends cleanly instead of aborting.
-            timeoutSeconds: this.#options.watchTimeoutSeconds ?? 25,
-          },
-          handle,
-          done,
-        )
-        .then((c) => {
-          controller = c;
-          this.#failures.delete(signerName);
-          if (this.#stop.signal.aborted) c.abort();
-        })
-        .catch((error: unknown) => {
-          reject(error instanceof Error ? error : new Error(String(error)));
-        });
+        throw Object.assign(new Error(`watch error event: ${JSON.stringify(obj).slice(0, 300)}`), { statusCode: code });
+      }
+      if (!this.#resource.is(obj)) return;
+      const csr = obj;
+      const name = this.#resource.keyOf(csr);
+      const rv = csr.metadata?.resourceVersion;
+      if (rv !== undefined) setRv(rv);
+      if (phase === "BOOKMARK" || name === undefined) return;
+      if (csr.spec.signerName !== signerName) return;
+      if (phase === "DELETED") {
+        this.#items.delete(name);
+        this.#options.onChange(name, "deleted");
+      } else if (phase === "ADDED" || phase === "MODIFIED") {
+        this.#items.set(name, csr);
+        this.#options.onChange(name, phase === "ADDED" ? "added" : "modified");
+      }
+    };
+    const query = new URLSearchParams({
+      fieldSelector: `spec.signerName=${signerName}`,
+      resourceVersion,
+      allowWatchBookmarks: "true",
+      // The apiserver ends the watch cleanly after it; a watch silent for 30 s is dead (apiserver-client.ts).
+      timeoutSeconds: String(this.#options.watchTimeoutSeconds ?? 25),
     });
+    try {
+      await this.#client.watch(`${this.#resource.watchPath}?${query.toString()}`, handle, watch.signal, () => this.#failures.delete(signerName));
+    } catch (error) {
+      if (state.gone) return "gone";
+      if (this.#stop.signal.aborted) return "closed";
+      if (kubeStatus(error) === 410) return "gone";
+      throw error;
+    } finally {
+      this.#stop.signal.removeEventListener("abort", onStop);
+    }
+    return state.gone ? "gone" : "closed";
   }
 }
 
 /** The shim's view of the CSRs for its signer names. */
 export class CsrCache extends WatchCache<V1CertificateSigningRequest> {
   constructor(options: CsrCacheOptions) {
-    super(options, csrResource(options.kubeConfig));
+    super(options, csrResource());
   }
 }
 

@@ -4,12 +4,30 @@
  * (istiod does after 60 s, docs/facts.md "istiod in RA mode") and is not an error.
  */
 /* eslint-disable @typescript-eslint/no-misused-spread -- @kubernetes/client-node models are data-only classes (a static attribute map, no instance methods); the API serialises object literals and spread copies identically. */
-import type { CertificatesV1Api, V1CertificateSigningRequest, V1CertificateSigningRequestCondition } from "@kubernetes/client-node";
+import type { KubeConfig, V1CertificateSigningRequest, V1CertificateSigningRequestCondition } from "@kubernetes/client-node";
+import { ApiserverClient } from "./apiserver-client.ts";
 import { kubeStatus } from "./kube-error.ts";
 
 export type WriteOutcome = "written" | "gone" | "skipped";
 
 const MAX_CONFLICTS = 5;
+const CSRS = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
+
+/** The two calls `writeStatus` makes; client-node's CertificatesV1Api has them too. */
+export interface CsrStatusApi {
+  replaceCertificateSigningRequestStatus(param: { name: string; body: V1CertificateSigningRequest }): Promise<V1CertificateSigningRequest>;
+  readCertificateSigningRequest(param: { name: string }): Promise<V1CertificateSigningRequest>;
+}
+
+/** The status calls over the shim's JSON client (apiserver-client.ts): plain JSON both ways. */
+export function csrStatusApi(kubeConfig: KubeConfig): CsrStatusApi {
+  const client = ApiserverClient.for(kubeConfig);
+  const path = (name: string): string => `${CSRS}/${encodeURIComponent(name)}`;
+  return {
+    replaceCertificateSigningRequestStatus: ({ name, body }) => client.json("PUT", `${path(name)}/status`, body),
+    readCertificateSigningRequest: ({ name }) => client.json("GET", path(name)),
+  };
+}
 
 /** True when the CSR has a condition of `type` with status True. */
 export function hasCondition(csr: V1CertificateSigningRequest, type: string): boolean {
@@ -38,7 +56,7 @@ export function needsSigning(csr: V1CertificateSigningRequest): boolean {
  * come (the caller names the side).
  */
 export async function writeStatus(
-  api: CertificatesV1Api,
+  api: CsrStatusApi,
   csr: V1CertificateSigningRequest,
   change: (fresh: V1CertificateSigningRequest) => V1CertificateSigningRequest | undefined,
 ): Promise<{ outcome: WriteOutcome; csr?: V1CertificateSigningRequest }> {

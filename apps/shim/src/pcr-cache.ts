@@ -10,12 +10,10 @@ import { kubeStatus } from "./kube-error.ts";
 import { pcrKey } from "./pcr-status.ts";
 
 /** PodCertificateRequests (certificates.k8s.io/v1beta1, Kubernetes 1.35 with the PodCertificateRequest gate). */
-export function pcrResource(kubeConfig: KubeConfig): WatchedResource<V1beta1PodCertificateRequest> {
-  const api = kubeConfig.makeApiClient(CertificatesV1beta1Api);
+export function pcrResource(): WatchedResource<V1beta1PodCertificateRequest> {
   return {
     kind: "PodCertificateRequests",
     watchPath: "/apis/certificates.k8s.io/v1beta1/podcertificaterequests",
-    list: (params) => api.listPodCertificateRequestForAllNamespaces(params),
     keyOf: pcrKey,
     is: (obj): obj is V1beta1PodCertificateRequest => hasSignerShape(obj),
   };
@@ -24,7 +22,7 @@ export function pcrResource(kubeConfig: KubeConfig): WatchedResource<V1beta1PodC
 /** The PodCertificateRequest cache. */
 export class PcrCache extends WatchCache<V1beta1PodCertificateRequest> {
   constructor(options: CsrCacheOptions) {
-    super(options, pcrResource(options.kubeConfig));
+    super(options, pcrResource());
   }
 }
 

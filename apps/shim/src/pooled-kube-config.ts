@@ -11,6 +11,7 @@
  */
 import { statSync } from "node:fs";
 import { KubeConfig, type RequestContext } from "@kubernetes/client-node";
+import { ApiserverClient } from "./apiserver-client.ts";
 
 type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
 
@@ -40,8 +41,9 @@ export class PooledKubeConfig extends KubeConfig {
     if (old !== undefined) void old.dispatcher.close().catch(() => undefined);
   }
 
-  /** Closes the pooled connections (on shutdown); later requests open a new pool. */
+  /** Closes the pooled connections, also the JSON client's (on shutdown); later requests open a new pool. */
   async close(): Promise<void> {
+    ApiserverClient.close(this);
     const pool = this.#pool;
     this.#pool = undefined;
     await pool?.dispatcher.close();

@@ -19,9 +19,9 @@
  * MAX_VERIFICATION_FAILURES consecutive bad answers for one CSR it is marked Failed with reason
  * `InvalidSignerAnswer`, so a requester other than istiod (which gives up after 60 s) is not left waiting.
  */
-import type { CertificatesV1Api, V1CertificateSigningRequest } from "@kubernetes/client-node";
+import type { V1CertificateSigningRequest } from "@kubernetes/client-node";
 import type { SignRequest } from "@edgeca/shared";
-import { hasCondition, isIssued, setCertificate, setFailed, writeStatus, type WriteOutcome } from "./csr-status.ts";
+import { hasCondition, isIssued, setCertificate, setFailed, writeStatus, type WriteOutcome, type CsrStatusApi } from "./csr-status.ts";
 import type { EventRecorder } from "./event-recorder.ts";
 import { apiserverReason, kubeMessage } from "./kube-error.ts";
 import { recordIssuingCa } from "./issuing-ca.ts";
@@ -52,7 +52,7 @@ interface Answer {
 
 export interface ReconcilerDeps {
   readonly cache: { get(name: string): V1CertificateSigningRequest | undefined; update(csr: V1CertificateSigningRequest): void };
-  readonly api: CertificatesV1Api;
+  readonly api: CsrStatusApi;
   readonly signer: SignerClient;
   readonly trust: TrustBundle;
   readonly events: EventRecorder;

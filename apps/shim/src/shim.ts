@@ -5,12 +5,13 @@
  */
 import { hostname } from "node:os";
 import { ConfigurationError } from "@edgeca/shared";
-import { CertificatesV1Api, KubeConfig } from "@kubernetes/client-node";
+import { KubeConfig } from "@kubernetes/client-node";
 import { BundleSync } from "./bundle-sync.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { ShimConfig } from "./config.ts";
 import { CsrController } from "./controller.ts";
 import { CsrCache } from "./csr-cache.ts";
+import { csrStatusApi } from "./csr-status.ts";
 import { createEventRecorder } from "./event-recorder.ts";
 import { startHealthServer } from "./health-server.ts";
 import { LeaderElector } from "./leader-election.ts";
@@ -174,7 +175,7 @@ function createCsrController(basics: Basics): { readonly cache: CsrCache; readon
   });
   const reconciler = new Reconciler({
     cache,
-    api: kubeConfig.makeApiClient(CertificatesV1Api),
+    api: csrStatusApi(kubeConfig),
     signer,
     trust,
     events: createEventRecorder(kubeConfig, identity, logger, () => clock.now()),
