@@ -45,8 +45,21 @@ export class BenchKubeClient {
     return { status: res.statusCode ?? 0, json, text };
   }
 
-  /** Sends a request and hands back the response stream (for watches); `timeoutMs` bounds a silent stream. */
+  /**
+   * Sends a request and hands back the response stream (for watches); `timeoutMs` bounds a silent stream.
+   * A kept-alive connection the apiserver closed just as it was reused fails with ECONNRESET before any
+   * answer: that request is sent once more on a fresh connection (Node's http docs, `request.reusedSocket`).
+   */
   async open(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<IncomingMessage> {
+    try {
+      return await this.openOnce(method, path, body, timeoutMs);
+    } catch (error) {
+      if (!(error instanceof Error && "reusedSocket" in error && error.reusedSocket === true)) throw error;
+      return await this.openOnce(method, path, body, timeoutMs);
+    }
+  }
+
+  private async openOnce(method: string, path: string, body: unknown, timeoutMs: number): Promise<IncomingMessage> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { accept: "application/json" };
     if (payload !== undefined) {
@@ -59,7 +72,8 @@ export class BenchKubeClient {
       req.on("timeout", () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
       // Name the call: a bare "socket hang up" says nothing about which of thousands failed.
       req.on("error", (error: NodeJS.ErrnoException) => {
-        reject(Object.assign(new Error(`${method} ${path}: ${error.message}`, { cause: error }), { code: error.code }));
+        const reusedSocket = req.reusedSocket && error.code === "ECONNRESET";
+        reject(Object.assign(new Error(`${method} ${path}: ${error.message}`, { cause: error }), { code: error.code, reusedSocket }));
       });
       req.end(payload);
     });
