@@ -112,10 +112,12 @@ class OriginConnections {
     this.origin = origin;
   }
 
-  /** An open connection: an idle one (`reused`) or a new one. */
-  async acquire(): Promise<{ socket: Socket; reused: boolean }> {
-    for (let s = this.#idle.pop(); s !== undefined; s = this.#idle.pop()) {
-      if (!s.destroyed) return { socket: s.ref(), reused: true };
+  /** An open connection: an idle one (`reused`) or, when none is usable or `fresh` is asked, a new one. */
+  async acquire(fresh = false): Promise<{ socket: Socket; reused: boolean }> {
+    for (let s = fresh ? undefined : this.#idle.pop(); s !== undefined; s = this.#idle.pop()) {
+      // An idle connection the origin has ended (its FIN read) can only fail: it is dropped, not tried.
+      if (!s.destroyed && s.writable && !s.readableEnded) return { socket: s.ref(), reused: true };
+      s.destroy();
     }
     if (this.#open >= MAX_CONNECTIONS) {
       const handed = await new Promise<Socket | Error>((resolve) => this.#waiting.push(resolve));
@@ -151,8 +153,12 @@ class OriginConnections {
         socket.off("error", onConnectError);
         resolve(socket);
       });
-      // Errors between exchanges (a reset on an idle connection) only end the connection.
+      // Errors between exchanges (a reset on an idle connection) only end the connection, and so does
+      // the origin's end of an idle one (workerd ends connections idle for 5 s).
       socket.on("error", () => undefined);
+      socket.on("end", () => {
+        if (this.#idle.includes(socket)) socket.destroy();
+      });
       socket.once("close", () => {
         this.#open -= 1;
         const at = this.#idle.indexOf(socket);
@@ -195,7 +201,7 @@ export class UpstreamPool {
 
 async function sendOn(origin: OriginConnections, req: UpstreamRequest): Promise<UpstreamAnswer> {
   for (let attempt = 0; ; attempt += 1) {
-    const { socket, reused } = await origin.acquire();
+    const { socket, reused } = await origin.acquire(attempt > 0);
     const outcome = await exchange(socket, req);
     if (outcome.ok) {
       const { answer, written } = outcome;
@@ -204,7 +210,8 @@ async function sendOn(origin: OriginConnections, req: UpstreamRequest): Promise<
     }
     origin.release(socket, false);
     // A kept-alive connection the origin closed just before this request got nothing back: the request
-    // was not processed, so it goes once more on a fresh connection (what browsers and proxies do).
+    // was not processed, so it goes once more on a fresh connection (what browsers and proxies do) — not
+    // on another idle one, which the origin may have ended at the same moment.
     if (reused && outcome.received === 0 && attempt === 0) continue;
     throw outcome.error instanceof UpstreamError ? outcome.error : new UpstreamError(outcome.error.message, { cause: outcome.error });
   }
