@@ -12,6 +12,9 @@ export default defineConfig({
       return {
         wrangler: { configPath: "./wrangler.jsonc" },
         miniflare: {
+          // The test runner (vitest inside workerd) needs Node APIs; the Worker does not, so the flag is set
+          // here and not in wrangler.jsonc (which `wrangler deploy` and `edgeca signer serve` use).
+          compatibilityFlags: ["nodejs_compat"],
           bindings: { EDGECA_CONFIG: JSON.stringify(fixtures.configs.a), ...fixtures.secrets, TEST_FIXTURES: JSON.stringify(fixtures) },
         },
       };

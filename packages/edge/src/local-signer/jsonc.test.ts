@@ -32,7 +32,7 @@ describe("parseJsonc", () => {
 
   test("reads apps/signer/wrangler.jsonc", async () => {
     const config = parseJsonc(await readFile(join(SIGNER_APP_DIR, "wrangler.jsonc"), "utf8"));
-    expect(config).toMatchObject({ name: "edgeca-signer", main: "src/index.ts", compatibility_flags: ["nodejs_compat"], workers_dev: false });
+    expect(config).toMatchObject({ name: "edgeca-signer", main: "src/index.ts", compatibility_date: "2026-08-01", workers_dev: false });
   });
 
   test.each([
