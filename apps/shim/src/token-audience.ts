@@ -4,6 +4,7 @@
  * `serviceAccountToken.audience` in the Deployment into a readable start-up error instead of 401s later.
  */
 import { readFileSync } from "node:fs";
+import { decodeJwt } from "jose";
 import { z } from "zod";
 import { ConfigurationError } from "@edgeca/shared";
 
@@ -17,10 +18,10 @@ export function checkTokenAudience(file: string, audience: string): void {
   } catch (error) {
     throw new ConfigurationError(`EDGECA_TOKEN_FILE: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const payload = token.split(".")[1];
   let claims: unknown;
   try {
-    claims = JSON.parse(Buffer.from(payload ?? "", "base64url").toString("utf8"));
+    // Decoded, not verified: the signer verifies it (jose with the cluster's JWKS).
+    claims = decodeJwt(token);
   } catch {
     claims = undefined;
   }
