@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodePemBlocks, DerReader, encodePem, Tag, valueOf, type KeyUsageName } from "@edgeca/shared";
 import { SigningCore } from "../src/core.ts";
 import { signTbs, writeTbs } from "../src/certificate-builder.ts";
-import type { TestFixtures } from "../src/testing/fixtures.ts";
+import type { TestFixtures } from "../test/support/fixtures.ts";
 import { compressedEcSpki, spkiWithParameters } from "@edgeca/shared/testing";
 import { ISTIOD, makeFixtures, SIGNER_NAME, WORKLOAD_ID } from "./material.ts";
 

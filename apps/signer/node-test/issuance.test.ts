@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigurationError, decodePemBlocks, encodePem, SignResponse } from "@edgeca/shared";
 import { SigningCore } from "../src/core.ts";
-import type { TestFixtures } from "../src/testing/fixtures.ts";
+import type { TestFixtures } from "../test/support/fixtures.ts";
 import { ISTIOD, makeFixtures, makeIntermediate, makeRoot, SIGNER_NAME, WORKLOAD_ID } from "./material.ts";
 
 let fx: TestFixtures;

@@ -8,7 +8,7 @@ import { exportJWK, generateKeyPair } from "jose";
 import { webcrypto } from "node:crypto";
 import { der, OID, Tag, type SignerConfigInput } from "@edgeca/shared";
 import { compressedEcSpki, craftCsr, extensionElement, sanExtension, spkiWithKey, spkiWithParameters } from "@edgeca/shared/testing";
-import type { TestCsrs, TestFixtures } from "../src/testing/fixtures.ts";
+import type { TestCsrs, TestFixtures } from "../test/support/fixtures.ts";
 
 x509.cryptoProvider.set(webcrypto as Crypto);
 

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { AuditRecord, SignResponse } from "@edgeca/shared";
 import type { SignerEnv } from "./env.ts";
-import { call, fx, signAsPlain, signRequest, verdict } from "./testing/client.ts";
+import { call, fx, signAsPlain, signRequest, verdict } from "../test/support/client.ts";
 
 function auditEnv(cluster: string, budgets: object = {}): SignerEnv {
   const config = { ...fx.configs.a, clusters: fx.configs.a.clusters.map((c) => (c.name === "plain" ? { ...c, name: cluster, budgets } : c)) };

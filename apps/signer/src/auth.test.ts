@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, fx, problemCode, signRequest, token, verdict } from "./testing/client.ts";
+import { call, fx, problemCode, signRequest, token, verdict } from "../test/support/client.ts";
 
 const body = () => signRequest(fx.csrs.workloadP256);
 

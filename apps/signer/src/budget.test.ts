@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { Problem, type BudgetsConfig } from "@edgeca/shared";
 import type { SignerEnv } from "./env.ts";
-import { fx, signAsPlain, signRequest } from "./testing/client.ts";
+import { fx, signAsPlain, signRequest } from "../test/support/client.ts";
 
 /** Configuration "a" with the token-less cluster renamed (its own budget object) and given `budgets`. */
 function budgetEnv(cluster: string, budgets: Partial<BudgetsConfig>, bindings: Record<string, unknown> = { EDGECA_BUDGETS: env.EDGECA_BUDGETS }): SignerEnv {

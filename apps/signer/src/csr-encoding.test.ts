@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseCsrPem } from "@edgeca/shared";
-import { fx, signAsPlain, signRequest } from "./testing/client.ts";
-import type { TestCsrs } from "./testing/fixtures.ts";
+import { fx, signAsPlain, signRequest } from "../test/support/client.ts";
+import type { TestCsrs } from "../test/support/fixtures.ts";
 
 async function answer(csr: keyof TestCsrs): Promise<{ status: number; code: string; detail: string }> {
   const res = await signAsPlain(signRequest(fx.csrs[csr]));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, envFor, fx } from "./testing/client.ts";
+import { call, envFor, fx } from "../test/support/client.ts";
 
 describe("health and readiness", () => {
   it("answers /healthz without a client certificate and reveals nothing", async () => {

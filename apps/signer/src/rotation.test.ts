@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Bundle, decodePemBlocks, parseCertificateDer, SignResponse } from "@edgeca/shared";
-import { call, envFor, fx, signAsPlain, signRequest, verdict } from "./testing/client.ts";
+import { call, envFor, fx, signAsPlain, signRequest, verdict } from "../test/support/client.ts";
 import type { SignerEnv } from "./env.ts";
 
 async function issuerSubjectOf(env: SignerEnv): Promise<Uint8Array> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodePemBlocks, ecdsaP1363ToDer, parseCertificateDer, PodSignResponse, readGeneralNames, OID, toBase64, type PodSignRequest } from "@edgeca/shared";
-import { call, fx, problemCode, verdict } from "./testing/client.ts";
+import { call, fx, problemCode, verdict } from "../test/support/client.ts";
 import type { SignerEnv } from "./env.ts";
 
 // Configuration "a" with pod certificates switched on for cluster "plain" (off everywhere else).

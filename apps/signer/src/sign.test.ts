@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodePemBlocks, parseCertificateDer, SignResponse, MAX_BODY_BYTES } from "@edgeca/shared";
 import worker from "./index.ts";
-import { call, envFor, fx, problemCode, signAsPlain, signRequest, verdict } from "./testing/client.ts";
+import { call, envFor, fx, problemCode, signAsPlain, signRequest, verdict } from "../test/support/client.ts";
 
 async function issued(res: Response): Promise<SignResponse> {
   expect(res.status).toBe(200);

@@ -5,8 +5,8 @@
 import { env, exports } from "cloudflare:workers";
 import { importJWK, SignJWT } from "jose";
 import type { SignRequest } from "@edgeca/shared";
-import worker from "../index.ts";
-import type { SignerEnv } from "../env.ts";
+import worker from "../../src/index.ts";
+import type { SignerEnv } from "../../src/env.ts";
 import type { TestFixtures } from "./fixtures.ts";
 
 export const fx = JSON.parse(env.TEST_FIXTURES) as TestFixtures;

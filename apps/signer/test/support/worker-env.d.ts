@@ -9,6 +9,6 @@ declare namespace Cloudflare {
   }
   interface GlobalProps {
     // eslint-disable-next-line @typescript-eslint/consistent-type-imports -- declaration merging needs a global script
-    mainModule: typeof import("../index.ts");
+    mainModule: typeof import("../../src/index.ts");
   }
 }
