@@ -40,16 +40,18 @@ export function dnsNameMatches(pattern: string, name: string): boolean {
   return n.endsWith(suffix) && n.length > suffix.length && !n.slice(0, -suffix.length).includes(".");
 }
 
-function checkUsages(usages: readonly string[]): { keyUsage: Set<KeyUsageName>; extKeyUsage: readonly string[] } {
-  const refused = usages.filter((u) => !ALLOWED_USAGES.has(u));
-  if (refused.length > 0) {
+/** The two KeyUsage sets policy grants, made once (never mutated: `Approved.keyUsage` is read-only). */
+const SIGNATURE_ONLY: ReadonlySet<KeyUsageName> = new Set<KeyUsageName>(["digitalSignature"]);
+const SIGNATURE_AND_ENCIPHERMENT: ReadonlySet<KeyUsageName> = new Set<KeyUsageName>(["digitalSignature", "keyEncipherment"]);
+
+function checkUsages(usages: readonly string[]): { keyUsage: ReadonlySet<KeyUsageName>; extKeyUsage: readonly string[] } {
+  if (!usages.every((u) => ALLOWED_USAGES.has(u))) {
+    const refused = usages.filter((u) => !ALLOWED_USAGES.has(u));
     throw new PolicyDeniedError(`usages ${refused.map((u) => JSON.stringify(u)).join(", ")} are not allowed; allowed: ${[...ALLOWED_USAGES].join(", ")}`);
   }
   const x = toX509Usages(usages);
   // docs/certificate-profile.md: digitalSignature always, keyEncipherment only when requested.
-  const keyUsage = new Set<KeyUsageName>(["digitalSignature"]);
-  if (x.keyUsage.has("keyEncipherment")) keyUsage.add("keyEncipherment");
-  return { keyUsage, extKeyUsage: x.extKeyUsage };
+  return { keyUsage: x.keyUsage.has("keyEncipherment") ? SIGNATURE_AND_ENCIPHERMENT : SIGNATURE_ONLY, extKeyUsage: x.extKeyUsage };
 }
 
 function parse(pem: string): ParsedCsr {

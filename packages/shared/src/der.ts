@@ -39,6 +39,44 @@ export interface Tlv {
   readonly end: number;
 }
 
+/** Tag and value offset of the element `readHeader` read last (no object per element on the hot paths). */
+const header = { tag: 0, valueStart: 0 };
+
+/**
+ * Reads the tag and DER length of the element at `start` inside `[start, end)`: fills `header`, returns
+ * the offset after the element. Every DER rule of the reader is checked here.
+ */
+function readHeader(bytes: Uint8Array, start: number, end: number, what: string): number {
+  if (start >= end) throw new DerError(`${what}: missing`);
+  const tag = bytes[start] ?? 0;
+  // High tag numbers (low five bits all set) never occur in the structures edgeca reads.
+  if ((tag & 0x1f) === 0x1f) throw new DerError(`${what}: unsupported high tag number`);
+  if (start + 1 >= end) throw new DerError(`${what}: truncated length`);
+  const first = bytes[start + 1] ?? 0;
+  let length: number;
+  let valueStart: number;
+  if (first < 0x80) {
+    length = first;
+    valueStart = start + 2;
+  } else {
+    const count = first & 0x7f;
+    // 0x80 is BER's indefinite length, forbidden in DER; more than 3 length octets means ≥ 16 MiB.
+    if (count === 0) throw new DerError(`${what}: indefinite length`);
+    if (count > 3) throw new DerError(`${what}: length too large`);
+    if (start + 2 + count > end) throw new DerError(`${what}: truncated length`);
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + (bytes[start + 2 + i] ?? 0);
+    // X.690 §10.1: the definite form uses the minimum number of octets.
+    if (length < 0x80 || (bytes[start + 2] ?? 0) === 0) throw new DerError(`${what}: non-minimal length`);
+    valueStart = start + 2 + count;
+  }
+  const stop = valueStart + length;
+  if (stop > end) throw new DerError(`${what}: value runs past its container`);
+  header.tag = tag;
+  header.valueStart = valueStart;
+  return stop;
+}
+
 /** Reads a run of consecutive TLVs in `bytes[start, end)`. */
 export class DerReader {
   // Plain fields, no parameter properties: the package stays loadable by Node's type stripping.
@@ -68,35 +106,10 @@ export class DerReader {
 
   /** Reads the next element, whatever its tag. */
   next(what: string): Tlv {
-    const { bytes, end } = this;
     const start = this.pos;
-    if (start >= end) throw new DerError(`${what}: missing`);
-    const tag = bytes[start] ?? 0;
-    // High tag numbers (low five bits all set) never occur in the structures edgeca reads.
-    if ((tag & 0x1f) === 0x1f) throw new DerError(`${what}: unsupported high tag number`);
-    if (start + 1 >= end) throw new DerError(`${what}: truncated length`);
-    const first = bytes[start + 1] ?? 0;
-    let length: number;
-    let valueStart: number;
-    if (first < 0x80) {
-      length = first;
-      valueStart = start + 2;
-    } else {
-      const count = first & 0x7f;
-      // 0x80 is BER's indefinite length, forbidden in DER; more than 3 length octets means ≥ 16 MiB.
-      if (count === 0) throw new DerError(`${what}: indefinite length`);
-      if (count > 3) throw new DerError(`${what}: length too large`);
-      if (start + 2 + count > end) throw new DerError(`${what}: truncated length`);
-      length = 0;
-      for (let i = 0; i < count; i++) length = length * 256 + (bytes[start + 2 + i] ?? 0);
-      // X.690 §10.1: the definite form uses the minimum number of octets.
-      if (length < 0x80 || (bytes[start + 2] ?? 0) === 0) throw new DerError(`${what}: non-minimal length`);
-      valueStart = start + 2 + count;
-    }
-    const stop = valueStart + length;
-    if (stop > end) throw new DerError(`${what}: value runs past its container`);
+    const stop = readHeader(this.bytes, start, this.end, what);
     this.pos = stop;
-    return { tag, start, valueStart, end: stop };
+    return { tag: header.tag, start, valueStart: header.valueStart, end: stop };
   }
 
   /** Reads the next element and checks its tag. */
@@ -147,26 +160,37 @@ export const CERTIFICATE_LIMITS: DerLimits = { maxBytes: 16 * 1024, maxDepth: 16
 /**
  * Checks that `bytes` is exactly one DER element (no trailing bytes), within `limits`, and that every
  * constructed element inside it is a well-formed run of TLVs that fills it exactly. Iterative, so a
- * hostile nesting cannot exhaust the stack (cf. asn1js #131).
+ * hostile nesting cannot exhaust the stack (cf. asn1js #131), and it allocates nothing per element.
  */
 export function checkDerLimits(bytes: Uint8Array, limits: DerLimits, what: string): void {
   if (bytes.length > limits.maxBytes) throw new DerError(`${what}: ${bytes.length} bytes, over the limit of ${limits.maxBytes}`);
-  const top = new DerReader(bytes);
-  const root = top.next(what);
-  top.finish(what);
-  const stack: { reader: DerReader; depth: number }[] = [];
-  if ((root.tag & 0x20) !== 0) stack.push({ reader: DerReader.inside(bytes, root), depth: 1 });
-  for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
-    const { reader, depth } = frame;
-    while (!reader.done) {
-      const child = reader.next(what);
-      if ((child.tag & 0x20) !== 0) {
-        if (depth + 1 > limits.maxDepth) throw new DerError(`${what}: nesting deeper than ${limits.maxDepth}`);
-        stack.push({ reader: DerReader.inside(bytes, child), depth: depth + 1 });
-      }
+  const rootEnd = readHeader(bytes, 0, bytes.length, what);
+  if (rootEnd !== bytes.length) throw new DerError(`${what}: unexpected trailing data`);
+  if ((header.tag & 0x20) === 0) return;
+  // One linear scan in document order; `ends[d]` is where the open constructed element at depth d stops.
+  if (openEnds.length <= limits.maxDepth) openEnds = new Int32Array(limits.maxDepth + 1);
+  const ends = openEnds;
+  let depth = 1;
+  ends[1] = rootEnd;
+  let pos = header.valueStart;
+  while (depth > 0) {
+    if (pos === ends[depth]) {
+      depth--;
+      continue;
+    }
+    const stop = readHeader(bytes, pos, ends[depth] ?? 0, what);
+    if ((header.tag & 0x20) !== 0) {
+      if (depth + 1 > limits.maxDepth) throw new DerError(`${what}: nesting deeper than ${limits.maxDepth}`);
+      ends[++depth] = stop;
+      pos = header.valueStart;
+    } else {
+      pos = stop;
     }
   }
 }
+
+/** The open elements' ends for `checkDerLimits`, reused: it is synchronous, so no two calls overlap. */
+let openEnds = new Int32Array(17);
 
 // ---- writing ----
 

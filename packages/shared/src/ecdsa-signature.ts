@@ -2,7 +2,7 @@
  * ECDSA signatures travel as DER `Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` in X.509
  * (RFC 5480 §2.2 / RFC 3279 §2.2.3) but WebCrypto reads and writes the fixed-width IEEE P1363 form r‖s.
  */
-import { DerError, DerReader, headerSize, Tag, valueOf, writeHeader } from "./der.ts";
+import { DerError, DerReader, headerSize, Tag, writeHeader, type Tlv } from "./der.ts";
 
 /** DER Ecdsa-Sig-Value → r‖s with each half `size` bytes (32 for P-256, 48 for P-384, 66 for P-521). */
 export function ecdsaDerToP1363(sig: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
@@ -10,17 +10,24 @@ export function ecdsaDerToP1363(sig: Uint8Array, size: number): Uint8Array<Array
   const seq = DerReader.inside(sig, top.expect(Tag.SEQUENCE, "ECDSA signature"));
   top.finish("ECDSA signature");
   const out = new Uint8Array(2 * size);
-  for (const [i, what] of [[0, "r"], [1, "s"]] as const) {
-    let v = valueOf(sig, seq.expect(Tag.INTEGER, `ECDSA signature ${what}`));
-    if (v.length === 0 || (v[0] ?? 0) >= 0x80) throw new DerError(`ECDSA signature ${what}: not a positive integer`);
-    // DER integers are minimal: a leading zero only to clear the sign bit.
-    if (v.length > 1 && v[0] === 0 && (v[1] ?? 0) < 0x80) throw new DerError(`ECDSA signature ${what}: non-minimal integer`);
-    while (v.length > 1 && v[0] === 0) v = v.subarray(1);
-    if (v.length > size) throw new DerError(`ECDSA signature ${what}: too long for the curve`);
-    out.set(v, i * size + size - v.length);
-  }
+  // Two plain calls with literal names: no per-call arrays or message strings on this hot path.
+  readHalf(sig, seq.expect(Tag.INTEGER, "ECDSA signature r"), "r", out, 0, size);
+  readHalf(sig, seq.expect(Tag.INTEGER, "ECDSA signature s"), "s", out, size, size);
   seq.finish("ECDSA signature");
   return out;
+}
+
+/** Copies one positive, minimal INTEGER of the signature right-aligned into `out[at, at + size)`. */
+function readHalf(sig: Uint8Array, tlv: Tlv, what: "r" | "s", out: Uint8Array, at: number, size: number): void {
+  let from = tlv.valueStart;
+  const to = tlv.end;
+  const first = sig[from] ?? 0;
+  if (to === from || first >= 0x80) throw new DerError(`ECDSA signature ${what}: not a positive integer`);
+  // DER integers are minimal: a leading zero only to clear the sign bit.
+  if (to - from > 1 && first === 0 && (sig[from + 1] ?? 0) < 0x80) throw new DerError(`ECDSA signature ${what}: non-minimal integer`);
+  while (to - from > 1 && sig[from] === 0) from++;
+  if (to - from > size) throw new DerError(`ECDSA signature ${what}: too long for the curve`);
+  out.set(sig.subarray(from, to), at + size - (to - from));
 }
 
 /** Where one half of r‖s starts once leading zero octets are skipped, and its INTEGER content size. */

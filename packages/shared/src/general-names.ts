@@ -17,13 +17,12 @@ const CTX_URI = 0x86;
 const CTX_IP = 0x87;
 
 function ia5(bytes: Uint8Array, what: string): string {
-  let s = "";
   for (const b of bytes) {
     // IA5String is 7-bit ASCII; control characters have no place in a name.
     if (b < 0x20 || b > 0x7e) throw new DerError(`${what}: not printable IA5`);
-    s += String.fromCharCode(b);
   }
-  return s;
+  // One string from the checked codes, not one per character.
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 /** Reads the SAN extension value (a GeneralNames SEQUENCE). */
