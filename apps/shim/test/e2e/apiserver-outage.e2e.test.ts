@@ -3,47 +3,26 @@
  * and the shim must still stop cleanly. This file starts a control plane of its own (the run's shared one
  * must not die), the real signer and a real shim; the apiserver and etcd are then stopped for real.
  */
-import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startControlPlane, type ControlPlane } from "@edgeca/testenv";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { createCsr, decide, issued, waitForCsr } from "../support/csr-api.ts";
-import { E2EStack, SIGNER_NAME, TRUST_DOMAIN, type RunningShim } from "./harness.ts";
-import { workloadCsr } from "../support/workload-csr.ts";
+import { expect, it } from "vitest";
+import { issued, waitForCsr } from "../support/csr-api.ts";
+import { spiffe } from "./harness.ts";
+import { useOwnStack } from "./own-stack.ts";
 
-let cp: ControlPlane | undefined;
-let stack: E2EStack | undefined;
-let running: RunningShim | undefined;
+const own = useOwnStack({ shim: "outage" });
 
 async function readyz(port: number): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}/readyz`);
   return { status: res.status, body: await res.text() };
 }
 
-beforeAll(async () => {
-  cp = await startControlPlane();
-  stack = await E2EStack.start(cp);
-  running = await stack.startShim("outage");
-  const deadline = Date.now() + 30_000;
-  while (running.shim.notReadyReason() !== undefined && Date.now() < deadline) await sleep(100);
-}, 180_000);
-
-afterAll(async () => {
-  await running?.shim.stop();
-  await stack?.stop();
-  await cp?.stop();
-});
-
 it("answers /readyz 503 naming kube-apiserver once it stops answering, and still stops cleanly", async () => {
-  if (cp === undefined || stack === undefined || running === undefined) throw new Error("the stack did not start");
+  const { cp, stack, shim: running } = own;
   const { shim } = running;
   expect(await readyz(shim.port)).toEqual({ status: 200, body: "ok\n" });
 
   // The stack works before the outage: one CSR through istiod's steps.
-  const name = `outage-${randomBytes(4).toString("hex")}`;
-  const csr = await workloadCsr("ztunnel-p256", `spiffe://${TRUST_DOMAIN}/ns/outage/sa/web`);
-  await createCsr(stack.istiod, name, SIGNER_NAME, csr.pem);
-  await decide(stack.istiod, name, "Approved");
+  const { name } = await stack.requestAsIstiod("outage", "ztunnel-p256", spiffe("outage", "web"));
   expect(issued(await waitForCsr(stack.istiod, name, issued, 30_000))).toBe(true);
 
   await cp.stop();

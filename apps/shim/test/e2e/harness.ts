@@ -8,7 +8,8 @@
  *     exactly the RBAC of infra/k8s applies), the mTLS client certificate and a projected-style token file.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +21,8 @@ import { loadConfig, type ShimConfig } from "../../src/config.ts";
 import type { LogRecord } from "../../src/logger.ts";
 import { startShim, type Shim } from "../../src/shim.ts";
 import { createHttpSignerClient, type SignerClient } from "../../src/signer-client.ts";
+import { createCsr, decide } from "../support/csr-api.ts";
+import { workloadCsr, type WorkloadCsr, type WorkloadKind } from "../support/workload-csr.ts";
 import { holdable, type HeldSigner } from "./held-signer.ts";
 
 export const SIGNER_NAME = "example.com/foo";
@@ -29,6 +32,10 @@ export const TOKEN_AUDIENCE = "edgeca-signer";
 export const SHIM_NAMESPACE = "edgeca-system";
 export const SHIM_SERVICE_ACCOUNT = "edgeca-shim";
 
+/** A name of its own for each CSR, so tests sharing a cluster never meet. */
+export const unique = (prefix: string): string => `${prefix}-${randomBytes(4).toString("hex")}`;
+export const spiffe = (ns: string, sa: string): string => `spiffe://${TRUST_DOMAIN}/ns/${ns}/sa/${sa}`;
+
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 const run = promisify(execFile);
 
@@ -36,6 +43,13 @@ export interface RunningShim {
   readonly shim: Shim;
   readonly logs: LogRecord[];
   readonly signer: HeldSigner;
+}
+
+export interface StartShimOptions {
+  /** Configuration variables over the Deployment's (loadConfig's names). */
+  readonly env?: Record<string, string>;
+  /** A layer around the real signer client, for faults no real part can produce. */
+  readonly wrap?: (real: SignerClient) => SignerClient;
 }
 
 export class E2EStack {
@@ -56,6 +70,10 @@ export class E2EStack {
   /** Where `edgeca init` wrote the signer's material (root-cert.pem, client-cert.pem, …). */
   get materialDir(): string {
     return join(this.#workDir, "signer");
+  }
+
+  get signerRunning(): boolean {
+    return this.#signer !== undefined;
   }
 
   get signerUrl(): string {
@@ -125,6 +143,25 @@ export class E2EStack {
     this.#signer = undefined;
   }
 
+  /** Edits the signer's configuration (worker/config.json, as `edgeca init` wrote it) and restarts the signer with it. */
+  async reconfigureSigner(edit: (config: { clusters: Record<string, unknown>[] }) => void): Promise<void> {
+    const path = join(this.materialDir, "worker", "config.json");
+    const config = JSON.parse(await readFile(path, "utf8")) as { clusters: Record<string, unknown>[] };
+    edit(config);
+    await writeFile(path, JSON.stringify(config, null, 2));
+    await this.stopSigner();
+    await this.startSigner();
+  }
+
+  /** Creates a CSR as istiod and approves it, as istiod does; returns its name and the CSR with its keys. */
+  async requestAsIstiod(prefix: string, kind: WorkloadKind = "ztunnel-p256", san = spiffe("e2e", "web")): Promise<{ name: string; csr: WorkloadCsr }> {
+    const name = unique(prefix);
+    const csr = await workloadCsr(kind, san);
+    await createCsr(this.istiod, name, SIGNER_NAME, csr.pem);
+    await decide(this.istiod, name, "Approved");
+    return { name, csr };
+  }
+
   /** The shim's configuration as the Deployment would give it, with test-sized timings. */
   config(identity: string, overrides: Record<string, string> = {}): ShimConfig {
     const config = loadConfig({
@@ -153,7 +190,7 @@ export class E2EStack {
    * Starts a shim in this process; its JSON log records are collected in `logs`. `wrap` may put a layer
    * around the real signer client (for faults no real part can produce); `env` overrides configuration.
    */
-  async startShim(identity: string, options: { env?: Record<string, string>; wrap?: (real: SignerClient) => SignerClient } = {}): Promise<RunningShim> {
+  async startShim(identity: string, options: StartShimOptions = {}): Promise<RunningShim> {
     const config = this.config(identity, options.env);
     const logs: LogRecord[] = [];
     const kubeConfig = new KubeConfig();

@@ -9,18 +9,16 @@
  *     owning them would delete them on `helm uninstall`, so the README creates edgeca-system by hand.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { loadAllYaml } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
+import { K8S_DIR as k8s, withOverlay } from "../support/kustomize-overlay.ts";
 import { helmRunner, type ToolResult } from "./go-tools.ts";
 
 const repo = fileURLToPath(new URL("../../../../", import.meta.url));
 const chart = join(repo, "infra/helm/edgeca-shim");
-const k8s = join(repo, "infra/k8s");
 const run = promisify(execFile);
 let helm: (args: readonly string[]) => Promise<ToolResult>;
 
@@ -83,37 +81,11 @@ describe("helm template and kubectl kustomize render the same objects", () => {
   });
 
   it("another signer name and audience, set in each tool's one place, reach the same RBAC and token", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "edgeca-overlay-"));
-    try {
-      await writeFile(
-        join(dir, "kustomization.yaml"),
-        [
-          "apiVersion: kustomize.config.k8s.io/v1beta1",
-          "kind: Kustomization",
-          "resources:",
-          `  - ${relative(dir, join(k8s, "base"))}`,
-          "components:",
-          `  - ${relative(dir, join(k8s, "components/istio"))}`,
-          `  - ${relative(dir, join(k8s, "components/signer-settings"))}`,
-          "configMapGenerator:",
-          "  - name: edgeca-shim-config",
-          "    namespace: edgeca-system",
-          "    behavior: merge",
-          "    literals:",
-          "      - EDGECA_SIGNER_NAMES=acme.io/mesh",
-          "      - EDGECA_SIGNER_URL=https://signer.acme.io",
-          "      - EDGECA_TOKEN_AUDIENCE=acme-signer",
-          "",
-        ].join("\n"),
-      );
-      const [fromHelm, fromKustomize] = await Promise.all([
-        helmTemplate(["--set", "signer.name=acme.io/mesh", "--set", "signer.url=https://signer.acme.io", "--set", "signer.tokenAudience=acme-signer"]),
-        kustomize(dir),
-      ]);
-      expect(fromHelm).toEqual(fromKustomize);
-      expect(JSON.stringify(fromHelm)).toContain('"acme.io:mesh:edgeca"');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const [fromHelm, fromKustomize] = await Promise.all([
+      helmTemplate(["--set", "signer.name=acme.io/mesh", "--set", "signer.url=https://signer.acme.io", "--set", "signer.tokenAudience=acme-signer"]),
+      withOverlay(["EDGECA_SIGNER_NAMES=acme.io/mesh", "EDGECA_SIGNER_URL=https://signer.acme.io", "EDGECA_TOKEN_AUDIENCE=acme-signer"], kustomize),
+    ]);
+    expect(fromHelm).toEqual(fromKustomize);
+    expect(JSON.stringify(fromHelm)).toContain('"acme.io:mesh:edgeca"');
   });
 });

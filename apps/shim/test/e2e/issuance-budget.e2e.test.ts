@@ -5,59 +5,29 @@
  * identity is served meanwhile. The shim's log and metrics name the throttled identity. Its own control
  * plane (a shim here leads its own Lease), the real signer in workerd, a real shim.
  */
-import { randomBytes } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startControlPlane, type ControlPlane } from "@edgeca/testenv";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { conditionOf, createCsr, decide, getCsr, issued, waitForCsr, type Csr } from "../support/csr-api.ts";
-import { E2EStack, SIGNER_NAME, TRUST_DOMAIN, type RunningShim } from "./harness.ts";
-import { workloadCsr } from "../support/workload-csr.ts";
+import { expect, it } from "vitest";
+import { conditionOf, getCsr, issued, waitForCsr, type Csr } from "../support/csr-api.ts";
+import { SIGNER_NAME, spiffe, type E2EStack } from "./harness.ts";
+import { useOwnStack } from "./own-stack.ts";
 
-const GREEDY = `spiffe://${TRUST_DOMAIN}/ns/greedy/sa/web`;
-const CALM = `spiffe://${TRUST_DOMAIN}/ns/calm/sa/web`;
+const GREEDY = spiffe("greedy", "web");
+const CALM = spiffe("calm", "web");
 const BUDGET = { limit: 3, windowSeconds: 10 };
 
-let cp: ControlPlane | undefined;
-let stack: E2EStack | undefined;
-let running: RunningShim | undefined;
-
-/** Gives every cluster of the signer's configuration a small per-identity budget, then restarts the signer. */
-async function smallBudgets(s: E2EStack): Promise<void> {
-  const path = join(s.materialDir, "worker", "config.json");
-  const config = JSON.parse(await readFile(path, "utf8")) as { clusters: Record<string, unknown>[] };
+/** Gives every cluster of the signer's configuration a small per-identity budget (the signer restarts). */
+const smallBudgets = (s: E2EStack): Promise<void> => s.reconfigureSigner((config) => {
   for (const c of config.clusters) c["budgets"] = { perIdentity: BUDGET };
-  await writeFile(path, JSON.stringify(config, null, 2));
-  await s.stopSigner();
-  await s.startSigner();
-}
-
-beforeAll(async () => {
-  cp = await startControlPlane();
-  stack = await E2EStack.start(cp);
-  await smallBudgets(stack);
-  running = await stack.startShim("budgets");
-  const deadline = Date.now() + 30_000;
-  while (running.shim.notReadyReason() !== undefined && Date.now() < deadline) await sleep(100);
-}, 180_000);
-
-afterAll(async () => {
-  await running?.shim.stop();
-  await stack?.stop();
-  await cp?.stop();
 });
 
+const own = useOwnStack({ prepare: smallBudgets, shim: "budgets" });
+
 async function request(s: E2EStack, spiffeId: string): Promise<string> {
-  const name = `budget-${randomBytes(4).toString("hex")}`;
-  await createCsr(s.istiod, name, SIGNER_NAME, (await workloadCsr("ztunnel-p256", spiffeId)).pem);
-  await decide(s.istiod, name, "Approved");
-  return name;
+  return (await s.requestAsIstiod("budget", "ztunnel-p256", spiffeId)).name;
 }
 
 it("retries a greedy identity's throttled CSRs until the window allows, never Failed, and names it in log and metrics", async () => {
-  if (stack === undefined || running === undefined) throw new Error("the stack did not start");
-  const s = stack;
+  const { stack: s, shim: running } = own;
   const started = Date.now();
   const greedy = await Promise.all(Array.from({ length: 6 }, () => request(s, GREEDY)));
 

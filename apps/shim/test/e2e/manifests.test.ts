@@ -1,19 +1,16 @@
 /**
  * infra/k8s renders, and renders what the shim needs: the signer name and audience set in one place reach
  * the RBAC rules and the projected token, the Deployment is hardened, and no rule reads Secrets broadly.
- * (The RBAC's effect against a real apiserver is in shim.e2e.test.ts.)
+ * (The RBAC's effect against a real apiserver is in least-privilege.e2e.test.ts.)
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { loadAllYaml } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { K8S_DIR as k8s, withOverlay } from "../support/kustomize-overlay.ts";
 
-const k8s = fileURLToPath(new URL("../../../../infra/k8s/", import.meta.url));
 const run = promisify(execFile);
 
 const Rule = z.object({ apiGroups: z.array(z.string()), resources: z.array(z.string()), verbs: z.array(z.string()), resourceNames: z.array(z.string()).optional() });
@@ -74,35 +71,10 @@ describe("infra/k8s", () => {
   }
 
   it("takes the signer name and audience from the overlay alone (one place)", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "edgeca-overlay-"));
-    try {
-      await writeFile(
-        join(dir, "kustomization.yaml"),
-        [
-          "apiVersion: kustomize.config.k8s.io/v1beta1",
-          "kind: Kustomization",
-          "resources:",
-          `  - ${relative(dir, join(k8s, "base"))}`,
-          "components:",
-          `  - ${relative(dir, join(k8s, "components/istio"))}`,
-          `  - ${relative(dir, join(k8s, "components/signer-settings"))}`,
-          "configMapGenerator:",
-          "  - name: edgeca-shim-config",
-          "    namespace: edgeca-system",
-          "    behavior: merge",
-          "    literals:",
-          "      - EDGECA_SIGNER_NAMES=acme.io/mesh",
-          "      - EDGECA_TOKEN_AUDIENCE=acme-signer",
-          "",
-        ].join("\n"),
-      );
-      const { objects } = await render(dir);
-      expect(find(objects, "ClusterRole", "edgeca-shim-signer").rules?.[0]?.resourceNames).toEqual(["acme.io/mesh"]);
-      expect(find(objects, "ClusterRole", "edgeca-shim-trust-bundle").rules?.[1]?.resourceNames).toEqual(["acme.io:mesh:edgeca"]);
-      const pod = Deployment.parse(find(objects, "Deployment", "edgeca-shim")).spec.template.spec;
-      expect(pod.volumes.find((v) => v.name === "signer-token")?.projected?.sources[0]?.serviceAccountToken?.audience).toBe("acme-signer");
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const { objects } = await withOverlay(["EDGECA_SIGNER_NAMES=acme.io/mesh", "EDGECA_TOKEN_AUDIENCE=acme-signer"], render);
+    expect(find(objects, "ClusterRole", "edgeca-shim-signer").rules?.[0]?.resourceNames).toEqual(["acme.io/mesh"]);
+    expect(find(objects, "ClusterRole", "edgeca-shim-trust-bundle").rules?.[1]?.resourceNames).toEqual(["acme.io:mesh:edgeca"]);
+    const pod = Deployment.parse(find(objects, "Deployment", "edgeca-shim")).spec.template.spec;
+    expect(pod.volumes.find((v) => v.name === "signer-token")?.projected?.sources[0]?.serviceAccountToken?.audience).toBe("acme-signer");
   });
 });

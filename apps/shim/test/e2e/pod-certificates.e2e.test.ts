@@ -6,7 +6,7 @@
  * Own control plane: Nodes and Pods must not leak into the run's shared one.
  */
 import { constants, createPublicKey, generateKeyPairSync, sign, X509Certificate, type KeyObject } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createTestNode, startControlPlane, type ControlPlane, type TestNode } from "@edgeca/testenv";
@@ -34,15 +34,10 @@ interface Pcr {
   status?: { conditions?: { type: string; reason: string; message: string }[]; certificateChain?: string; notBefore?: string; notAfter?: string; beginRefreshAt?: string };
 }
 
-/** Enables pod certificates for the signer name in the signer's configuration and restarts the signer. */
-async function enablePodCertificates(s: E2EStack): Promise<void> {
-  const path = join(s.materialDir, "worker", "config.json");
-  const config = JSON.parse(await readFile(path, "utf8")) as { clusters: Record<string, unknown>[] };
+/** Enables pod certificates for the signer name in the signer's configuration (the signer restarts). */
+const enablePodCertificates = (s: E2EStack): Promise<void> => s.reconfigureSigner((config) => {
   config.clusters = config.clusters.map((c) => ({ ...c, podCertificates: { signerNames: [SIGNER_NAME] } }));
-  await writeFile(path, JSON.stringify(config, null, 2));
-  await s.stopSigner();
-  await s.startSigner();
-}
+});
 
 beforeAll(async () => {
   cp = await startControlPlane();

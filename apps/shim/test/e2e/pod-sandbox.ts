@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { chmod, chown, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { collectOutput } from "../support/child-output.ts";
 import type { ImageSpec } from "./dockerfile.ts";
 
 export interface PodFile {
@@ -90,14 +91,11 @@ export async function startPod(spec: PodSpec): Promise<PodProcess> {
     ["--mount", "--propagation", "private", "/bin/bash", "-c", SCRIPT, "bash", root, nodeRoot, String(spec.runAsUser), String(spec.runAsGroup), groups, spec.image.workdir, spec.tmpSize, entry, ...args],
     { env: { ...BASE_ENV, ...spec.image.env, ...spec.env }, stdio: ["ignore", "pipe", "pipe"] },
   );
-  let output = "";
-  child.stdout.setEncoding("utf8").on("data", (c: string) => (output += c));
-  child.stderr.setEncoding("utf8").on("data", (c: string) => (output += c));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => { resolve(code); }));
+  const { output, exited } = collectOutput(child);
   return {
     child,
     exited,
-    output: () => output,
+    output,
     dispose: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGKILL");

@@ -3,9 +3,9 @@
  * (istiod's ServiceAccount for requests, the admin for what only an admin or another signer would do).
  * Answers are parsed with zod: the apiserver is a trust boundary for the tests too.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import type { KubeApiClient } from "@edgeca/testenv";
 import { z } from "zod";
+import { until } from "./until.ts";
 
 const CSR_PATH = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
 
@@ -58,12 +58,7 @@ export async function deleteCsr(client: KubeApiClient, name: string): Promise<vo
 
 /** Polls the CSR until `done` holds (or `timeoutMs`); returns the last state seen. */
 export async function waitForCsr(client: KubeApiClient, name: string, done: (csr: Csr | undefined) => boolean, timeoutMs = 15_000): Promise<Csr | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const csr = await getCsr(client, name);
-    if (done(csr) || Date.now() > deadline) return csr;
-    await sleep(100);
-  }
+  return until(() => getCsr(client, name), done, timeoutMs);
 }
 
 export const issued = (csr: Csr | undefined): boolean => (csr?.status?.certificate ?? "") !== "";

@@ -1,5 +1,5 @@
 /** Reads a metric from a shim registry the way Prometheus would see it. */
-import type { Registry } from "prom-client";
+import type { Counter, Registry } from "prom-client";
 
 /**
  * The sum of the samples named `name` (a counter, a gauge, or a histogram's `_count`/`_sum`/`_bucket`)
@@ -16,4 +16,10 @@ export async function metricValue(registry: Registry, name: string, labels: Read
     }
   }
   return sum;
+}
+
+/** The sum of a counter's samples whose labels include `labels` (a running shim's `metrics.retried`, …). */
+export async function counterTotal(counter: Counter, labels: Readonly<Record<string, string>> = {}): Promise<number> {
+  const { values } = await counter.get();
+  return values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((sum, v) => sum + v.value, 0);
 }
