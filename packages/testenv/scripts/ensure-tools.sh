@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds (once) and prints the paths of the real helm and promtool used by the
-# chart and monitoring tests (apps/shim/src/e2e/helm*.test.ts, monitoring*.test.ts).
+# chart and monitoring tests (apps/shim/test/e2e/helm*.test.ts, monitoring*.test.ts).
 # Each is built from its own Go module in ../go/<name> (a `tool` directive pins
 # the upstream module; go.sum is committed) and cached beside etcd and
 # kube-apiserver, keyed by version, under the same build lock:
