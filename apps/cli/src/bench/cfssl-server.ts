@@ -25,6 +25,8 @@ export interface CfsslServer {
   readonly url: string;
   /** PEM of the CA cfssl signs with. */
   readonly caPath: string;
+  /** The cfssl process (for its CPU time). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -117,5 +119,9 @@ export async function startCfssl(cfssl: string): Promise<CfsslServer> {
     await stop();
     throw error;
   }
-  return { url: `http://127.0.0.1:${port}`, caPath, stop };
+  if (child.pid === undefined) {
+    await stop();
+    throw new Error("cfssl serve: no process id after it started listening");
+  }
+  return { url: `http://127.0.0.1:${port}`, caPath, pid: child.pid, stop };
 }

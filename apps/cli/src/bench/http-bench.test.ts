@@ -32,6 +32,12 @@ describe("npm run bench -- http (smoke)", () => {
         expect(summary[`${key}${field}`], `${key}${field}`).toBeGreaterThan(0);
       }
       expect(typeof summary[`${key}TargetMet`]).toBe("boolean");
+      // CPU per request of each part, from /proc in 10 ms ticks (a few requests may round to 0); the edge
+      // has a thread of its own by default, and workerd signing 24 certificates uses a tick at least.
+      for (const field of ["CpuWorkerdMs", "CpuEdgeThreadsMs", "CpuCfsslMs", "CpuMainThreadMs"]) {
+        expect(summary[`${key}${field}`], `${key}${field}`).toBeGreaterThanOrEqual(0);
+      }
+      expect(summary[`${key}CpuWorkerdMs`]).toBeGreaterThan(0);
     }
     expect(summary.concurrentInFlight).toBe(4);
     // The first answer of each side parsed as an X.509 certificate: ours for the CSR's SPIFFE ID from

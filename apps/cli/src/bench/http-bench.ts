@@ -15,6 +15,7 @@ import { initMaterial, setBudgets } from "../signer/index.ts";
 import { ensureCfssl, startCfssl, type CfsslServer } from "./cfssl-server.ts";
 import { BenchClient, type ClientAnswer } from "./http-client.ts";
 import { LatencyRecorder } from "./latency.ts";
+import { CpuMeter, cpuSecondsOf, cpuSecondsOfAll, descendantsMentioning, ownThreadsCpuSeconds } from "./proc-cpu.ts";
 import { measurePair, type Rate } from "./rate.ts";
 
 export interface HttpBenchOptions {
@@ -38,10 +39,24 @@ export interface SideFigures {
   readonly p99Ms: number;
 }
 
+/**
+ * CPU milliseconds per request of each part over the timed slices (from /proc): workerd and the edge's
+ * threads per signer-serve request, cfssl per cfssl request, and the benchmark's main thread (the client
+ * of both sides, Miniflare's end of workerd's output pipe, and the edge when it has no thread) per request
+ * of either side. `edgeThreads` is absent when the edge runs on the main thread.
+ */
+export interface CpuPerRequest {
+  readonly workerd: number;
+  readonly edgeThreads?: number;
+  readonly cfssl: number;
+  readonly mainThread: number;
+}
+
 export interface HttpBenchRow {
   readonly inFlight: number;
   readonly ours: SideFigures;
   readonly cfssl: SideFigures;
+  readonly cpuMs: CpuPerRequest;
 }
 
 export interface HttpBenchResult {
@@ -82,6 +97,31 @@ interface Sides {
   readonly signer: LocalSigner;
   readonly cfssl: CfsslServer;
   readonly dir: string;
+  readonly edgeThreads: number;
+}
+
+/** The parts whose CPU time a run reports (CpuPerRequest). */
+function cpuMeter(sides: Sides): CpuMeter {
+  const workerd = descendantsMentioning("workerd");
+  return new CpuMeter(
+    new Map<string, () => number | undefined>([
+      ["workerd", () => cpuSecondsOfAll(workerd)],
+      ["edgeThreads", () => (sides.edgeThreads > 0 ? ownThreadsCpuSeconds((_tid, name) => name === "WorkerThread") : undefined)],
+      ["cfssl", () => cpuSecondsOf(sides.cfssl.pid)],
+      ["mainThread", () => ownThreadsCpuSeconds((tid) => tid === process.pid)],
+    ]),
+  );
+}
+
+function cpuPerRequest(used: Record<string, number>, ours: Rate, cfssl: Rate): CpuPerRequest {
+  const per = (seconds: number | undefined, ops: number): number => (seconds === undefined || ops === 0 ? 0 : (seconds * 1000) / ops);
+  const edge = used["edgeThreads"];
+  return {
+    workerd: per(used["workerd"], ours.ops),
+    ...(edge === undefined ? {} : { edgeThreads: per(edge, ours.ops) }),
+    cfssl: per(used["cfssl"], cfssl.ops),
+    mainThread: per(used["mainThread"], ours.ops + cfssl.ops),
+  };
 }
 
 async function measureSides(sides: Sides, csrPem: string, options: HttpBenchOptions, log: (line: string) => void): Promise<Omit<HttpBenchResult, "options" | "loadAverage">> {
@@ -96,6 +136,7 @@ async function measureSides(sides: Sides, csrPem: string, options: HttpBenchOpti
     keyPem: await readFile(join(sides.dir, "client-key.pem"), "utf8"),
   };
   const rows: HttpBenchRow[] = [];
+  const meter = cpuMeter(sides);
   let firstCertificates: HttpBenchResult["firstCertificates"] | undefined;
   for (const inFlight of [1, options.concurrency]) {
     const ours = new BenchClient(sides.signer.url, inFlight, tls);
@@ -115,9 +156,11 @@ async function measureSides(sides: Sides, csrPem: string, options: HttpBenchOpti
       await Promise.all(Array.from({ length: inFlight }, async () => { await oursOp(); await cfsslOp(); }));
       oursLatency.recording = true;
       cfsslLatency.recording = true;
+      const cpu = meter.take();
       const [oursRate, cfsslRate] = await measurePair(oursOp, cfsslOp, { count: options.count, seconds: options.seconds, concurrency: inFlight, rounds: ROUNDS });
+      const cpuMs = cpuPerRequest(meter.since(cpu), oursRate, cfsslRate);
       const figures = (rate: Rate, l: LatencyRecorder): SideFigures => ({ rate, p50Ms: l.percentile(50), p99Ms: l.percentile(99) });
-      rows.push({ inFlight, ours: figures(oursRate, oursLatency), cfssl: figures(cfsslRate, cfsslLatency) });
+      rows.push({ inFlight, ours: figures(oursRate, oursLatency), cfssl: figures(cfsslRate, cfsslLatency), cpuMs });
     } finally {
       ours.close();
       ref.close();
@@ -150,7 +193,7 @@ export async function runHttpBench(options: HttpBenchOptions, log: (line: string
       ...(options.edgeThreads === undefined ? {} : { edgeThreads: options.edgeThreads }),
     });
     cfssl = await startCfssl(cfsslBinary);
-    const measured = await measureSides({ signer, cfssl, dir }, csrPem, options, log);
+    const measured = await measureSides({ signer, cfssl, dir, edgeThreads: options.edgeThreads ?? 0 }, csrPem, options, log);
     return { options, ...measured, loadAverage: [loadStart, loadavg()[0] ?? 0] };
   } finally {
     await signer?.stop();

@@ -33,6 +33,12 @@ export function formatHttpTable(r: HttpBenchResult): string {
       ].join(" "),
     );
   }
+  lines.push("", "CPU ms per request (timed slices, from /proc): workerd and edge threads per signer-serve request, cfssl per cfssl request, main thread (client of both sides) per request");
+  for (const row of r.rows) {
+    const c = row.cpuMs;
+    const edge = c.edgeThreads === undefined ? "on the main thread" : c.edgeThreads.toFixed(2);
+    lines.push(`${String(row.inFlight).padStart(9)} in flight: workerd ${c.workerd.toFixed(2)}, edge threads ${edge}, cfssl ${c.cfssl.toFixed(2)}, main thread ${c.mainThread.toFixed(2)}`);
+  }
   const c = r.firstCertificates;
   lines.push(
     "",
@@ -64,6 +70,11 @@ export function httpSummary(r: HttpBenchResult): Record<string, number | boolean
     out[`${key}CfsslP99Ms`] = Math.round(row.cfssl.p99Ms * 100) / 100;
     out[`${key}OursRequests`] = row.ours.rate.ops;
     out[`${key}CfsslRequests`] = row.cfssl.rate.ops;
+    const cpu = (ms: number): number => Math.round(ms * 1000) / 1000;
+    out[`${key}CpuWorkerdMs`] = cpu(row.cpuMs.workerd);
+    if (row.cpuMs.edgeThreads !== undefined) out[`${key}CpuEdgeThreadsMs`] = cpu(row.cpuMs.edgeThreads);
+    out[`${key}CpuCfsslMs`] = cpu(row.cpuMs.cfssl);
+    out[`${key}CpuMainThreadMs`] = cpu(row.cpuMs.mainThread);
   }
   return out;
 }

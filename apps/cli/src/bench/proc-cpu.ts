@@ -41,6 +41,26 @@ export function cpuSecondsOf(pid: number): number | undefined {
   return (utime + stime) / clockTicks();
 }
 
+/**
+ * User + system CPU seconds so far of this process's threads that `pick` selects by thread id and name
+ * (/proc/self/task/<tid>/stat; the main thread's id is the pid, Node's worker threads are "WorkerThread").
+ */
+export function ownThreadsCpuSeconds(pick: (tid: number, name: string) => boolean): number {
+  let ticks = 0;
+  for (const entry of readdirSync("/proc/self/task")) {
+    try {
+      const text = readFileSync(`/proc/self/task/${entry}/stat`, "utf8");
+      const name = text.slice(text.indexOf("(") + 1, text.lastIndexOf(")"));
+      if (!pick(Number(entry), name)) continue;
+      const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The thread ended while we looked.
+    }
+  }
+  return ticks / clockTicks();
+}
+
 /** This process's user + system CPU seconds so far. */
 export function ownCpuSeconds(): number {
   const usage = process.cpuUsage();
