@@ -4,6 +4,13 @@
  * requests in flight. This replaces web streams and `dispatchFetch`: no Request or Response objects, no
  * Miniflare entry worker in the path, and not node:http's client either — each request is one write of
  * a prepared head and the body, and each answer is read by http1-answer-parser.ts.
+ *
+ * Kept over undici (issue 11) by measurement: the same edge with undici 8's Pool (64 connections, no
+ * pipelining, keep-alive) in its place, against the same workerd in the same run, alternating slices of
+ * 600 signs, three runs at load 11–15 on 2 cores. CPU of the edge thread per request, ms, this pool /
+ * undici Pool.dispatch / undici Pool.request: 1 in flight 1.32/1.84/2.19, 0.83/1.08/1.34, 1.43/1.47/1.63;
+ * 16 in flight 1.33/1.56/1.49, 1.10/1.14/1.36, 0.89/0.93/1.07. undici was never cheaper; dispatch came
+ * within noise at 16 in flight, and p50 at 1 in flight was higher with either (packages/edge/README.md).
  */
 import { connect, type Socket } from "node:net";
 import { AnswerSyntaxError, parseAnswer, type ParsedAnswer } from "./http1-answer-parser.ts";
