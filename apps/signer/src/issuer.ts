@@ -4,26 +4,22 @@
  */
 import {
   bytesEqual,
-  concatBytes,
   ConfigurationError,
   decodePem,
   decodePemBlocks,
-  der,
   encodePemChain,
-  fromHex,
   headerSize,
-  OID,
   parseCertificateDer,
   sha1,
-  Tag,
   toArrayBuffer,
   type IssuerConfig,
   type ParsedCertificate,
 } from "@edgeca/shared";
+import { issuerProfile, type IssuerProfile } from "./certificate-profile.ts";
 import { isSignedBy, signingAlgorithmFor, type SigningAlgorithm } from "./certificate-signature.ts";
 
 /** A loaded issuing CA. */
-export interface Issuer {
+export interface Issuer extends IssuerProfile {
   readonly id: string;
   readonly certificate: ParsedCertificate;
   /** Intermediates above the issuing CA, in order (may be empty). */
@@ -37,12 +33,6 @@ export interface Issuer {
   readonly notBefore: Date;
   /** DER of the issuer Name (the CA's subject), copied into every leaf. */
   readonly name: Uint8Array;
-  /** DER of the AuthorityKeyIdentifier extension every leaf carries (RFC 5280 §4.2.1.1). */
-  readonly authorityKeyIdExtension: Uint8Array;
-  /** The signature AlgorithmIdentifier then the issuer Name: consecutive in every leaf's TBSCertificate. */
-  readonly tbsSignatureAndIssuer: Uint8Array;
-  /** Most bytes the signatureAlgorithm and signatureValue elements after a leaf's TBSCertificate take. */
-  readonly signatureRoom: number;
 }
 
 function keyIdentifier(cert: ParsedCertificate): Uint8Array {
@@ -96,16 +86,8 @@ export async function loadIssuer(config: IssuerConfig, keyPem: unknown, roots: r
   // a DER Ecdsa-Sig-Value holds two INTEGERs of at most size + 1 octets (X.690 §8.3, RFC 3279 §2.2.3).
   const ecdsaContent = 2 * (2 + algorithm.ecdsaSize + 1);
   const maxSignature = algorithm.ecdsaSize > 0 ? headerSize(ecdsaContent) + ecdsaContent : sig.byteLength;
-  // BIT STRING: tag, up to 3 length octets, the unused-bits octet.
-  const signatureRoom = algorithm.identifier.length + 5 + maxSignature;
-
-  const kid = keyIdentifier(certificate);
-  const authorityKeyIdExtension = der(
-    Tag.SEQUENCE,
-    der(Tag.OID, fromHex(OID.authorityKeyIdentifier)),
-    der(Tag.OCTET_STRING, der(Tag.SEQUENCE, der(0x80, kid))),
-  );
   return {
+    ...issuerProfile(algorithm, certificate.subject, keyIdentifier(certificate), maxSignature),
     id: config.id,
     certificate,
     chain,
@@ -115,8 +97,5 @@ export async function loadIssuer(config: IssuerConfig, keyPem: unknown, roots: r
     notAfter: new Date(Math.min(...certs.map((c) => c.notAfter.getTime()))),
     notBefore: new Date(Math.max(...certs.map((c) => c.notBefore.getTime()))),
     name: certificate.subject,
-    authorityKeyIdExtension,
-    tbsSignatureAndIssuer: concatBytes(algorithm.identifier, certificate.subject),
-    signatureRoom,
   };
 }
