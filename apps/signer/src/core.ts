@@ -22,7 +22,7 @@ import {
   type SignResponse,
 } from "@edgeca/shared";
 import type { IssuanceGate } from "./budget.ts";
-import { signTbs, writeTbs } from "./certificate-builder.ts";
+import { signTbs, writeTbs, type UnsignedLeaf } from "./certificate-builder.ts";
 import { ClientIndex } from "./client-auth.ts";
 import type { SignerEnv } from "./env.ts";
 import { ForbiddenError, UnavailableError } from "./errors.ts";
@@ -200,17 +200,15 @@ export class SigningCore {
       if (approved.dnsNames.length > 0) facts.dnsNames = approved.dnsNames;
       facts.keyType = keyTypeOf(approved.key);
     }
-    await proveKeyPossession(approved);
-    if (options.gate !== undefined) await takeBudget(options.gate, cluster, approved, facts);
     const issuer = this.issuerFor(cluster);
-    if (facts !== undefined) facts.issuer = issuer.id;
     const now = this.now();
-    const unready = unreadinessAt(issuer, now);
-    if (unready !== undefined) throw new UnavailableError(unready);
     const { notBefore, notAfter } = validityFor(now, request.expirationSeconds, cluster.policy, issuer.notAfter);
-    const leaf = await signTbs(
-      issuer,
-      writeTbs(issuer, {
+    // The proof's WebCrypto verify runs (in Node on the thread pool) while the TBSCertificate is written;
+    // nothing is signed, and no budget drawn, before it has verified.
+    const proof = proveKeyPossession(approved);
+    let unsigned: UnsignedLeaf;
+    try {
+      unsigned = writeTbs(issuer, {
         spki: approved.csr.spki,
         publicKey: approved.csr.publicKey,
         dnsNames: approved.dnsNames,
@@ -219,8 +217,15 @@ export class SigningCore {
         extKeyUsage: approved.extKeyUsage,
         notBefore,
         notAfter,
-      }),
-    );
+      });
+    } finally {
+      await proof;
+    }
+    if (options.gate !== undefined) await takeBudget(options.gate, cluster, approved, facts);
+    if (facts !== undefined) facts.issuer = issuer.id;
+    const unready = unreadinessAt(issuer, now);
+    if (unready !== undefined) throw new UnavailableError(unready);
+    const leaf = await signTbs(issuer, unsigned);
     return {
       certificateChain: leaf.pem + issuer.chainPem,
       serialNumber: leaf.serialNumber,
