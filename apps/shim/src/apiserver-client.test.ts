@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiserverClient, ApiserverError, splitLines, type WatchEvent } from "./apiserver-client.ts";
 import { csrStatusApi, setFailed, writeStatus } from "./csr-status.ts";
 import { apiserverReason, kubeMessage } from "./kube-error.ts";
-import { createCsr, deleteCsr } from "../test/support/csr-api.ts";
+import { createCsr, deleteCsr, USAGES } from "../test/support/csr-api.ts";
 import { workloadCsr } from "../test/support/workload-csr.ts";
 
 const cp = useControlPlane();
@@ -46,9 +46,11 @@ async function failureOf(call: Promise<unknown>): Promise<unknown> {
   return await call.then(() => new Error("expected a failure"), (error: unknown) => error);
 }
 
-async function newCsr(signerName: string): Promise<string> {
+async function newCsr(signerName: string, client?: ApiserverClient): Promise<string> {
   const name = `client-${randomBytes(4).toString("hex")}`;
-  await createCsr(cp.admin, name, signerName, (await workloadCsr("ztunnel-p256", "spiffe://cluster.local/ns/a/sa/b")).pem);
+  const pem = (await workloadCsr("ztunnel-p256", "spiffe://cluster.local/ns/a/sa/b")).pem;
+  if (client === undefined) await createCsr(cp.admin, name, signerName, pem);
+  else await client.json("POST", "/apis/certificates.k8s.io/v1/certificatesigningrequests", { apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", metadata: { name }, spec: { request: Buffer.from(pem).toString("base64"), signerName, usages: USAGES } });
   return name;
 }
 
@@ -56,7 +58,7 @@ describe("ApiserverClient against the real apiserver", () => {
   it("reads and writes a CSR's status as plain JSON; 409 and 404 are ApiserverHttp409/404 with the apiserver's message", async () => {
     const kc = adminConfig();
     const api = csrStatusApi(kc);
-    const name = await newCsr("client.example.com/status");
+    const name = await newCsr("client.example.com/status", ApiserverClient.for(kc));
     try {
       const read = await api.readCertificateSigningRequest({ name });
       expect(read.metadata?.name).toBe(name);

@@ -42,6 +42,7 @@ interface Connection {
   readonly at: number;
 }
 
+const USER_AGENT = "edgeca-shim";
 const REFRESH_MS = 1_000;
 const REQUEST_TIMEOUT_MS = 60_000;
 /** A watch that sends nothing for this long is dead (client-node's Watch uses the same 30 s). */
@@ -150,7 +151,8 @@ export class ApiserverClient {
     const server = new URL(cluster.server);
     const tls = { ca: opts.ca, cert: opts.cert, key: opts.key, servername: opts.servername, rejectUnauthorized: opts.rejectUnauthorized };
     const key = JSON.stringify([server.origin, tls.servername, tls.rejectUnauthorized, text(tls.ca), text(tls.cert), text(tls.key)]);
-    const headers: OutgoingHttpHeaders = { ...(opts.headers as OutgoingHttpHeaders | undefined), accept: "application/json" };
+    // The user agent names the field manager of our writes (managedFields) and the client in audit logs.
+    const headers: OutgoingHttpHeaders = { ...(opts.headers as OutgoingHttpHeaders | undefined), accept: "application/json", "user-agent": USER_AGENT };
     if (opts.auth !== undefined && opts.auth !== null) headers["authorization"] ??= `Basic ${Buffer.from(opts.auth).toString("base64")}`;
     if (previous?.key === key) return { ...previous, headers, at: Date.now() };
     // One TLS context built once: CA/cert/key on the Agent would be re-parsed for every connection.
