@@ -88,8 +88,7 @@ export function verifyAnswer(request: RequestedCertificate, chainPem: string, ro
   if (leafDer === undefined) throw new VerificationError("empty chain");
   const leaf = parseChainCertificate(leafDer, 0, "the chain");
 
-  const requested = createPublicKey({ key: Buffer.from(request.spki), format: "der", type: "spki" });
-  if (!leaf.node.publicKey.equals(requested)) throw new VerificationError("the leaf's public key is not the CSR's");
+  if (!sameKey(leaf, request.spki)) throw new VerificationError("the leaf's public key is not the CSR's");
 
   if (ders.length === 1) {
     verifyTop(leaf, roots);
@@ -118,6 +117,15 @@ export function verifyAnswer(request: RequestedCertificate, chainPem: string, ro
   if (!(notBefore.getTime() <= now && now < notAfter.getTime())) {
     throw new VerificationError(`the leaf is not valid now (valid ${notBefore.toISOString()} to ${notAfter.toISOString()})`);
   }
+}
+
+/**
+ * Whether the leaf's key is the CSR's: byte-equal SubjectPublicKeyInfo (a signer copies the CSR's), else
+ * compared as keys by Node, in case the signer re-encoded the same key.
+ */
+function sameKey(leaf: ChainCertificate, spki: Uint8Array): boolean {
+  if (Buffer.from(leaf.parsed.spki.buffer, leaf.parsed.spki.byteOffset, leaf.parsed.spki.byteLength).equals(spki)) return true;
+  return leaf.node.publicKey.equals(createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" }));
 }
 
 /** Checks certificates 2… of a chain (`upperDers`): each a CA, each signed by the next, the last by a root. */
