@@ -1,8 +1,8 @@
 /** The benchmark's table and its one-line JSON summary. */
 import type { BenchResult } from "./signer-bench.ts";
 
-const TARGET_RATIO = 0.75;
-const TARGET_CONCURRENT = 3000;
+// Issue 8: the signing core in Node stays ≥ 0.85 × the WebCrypto floor, one at a time and with 16 in flight.
+const TARGET_RATIO = 0.85;
 const TARGET_BUNDLE_GZIP = 150 * 1024;
 
 const per = (n: number): string => n.toFixed(0).padStart(8);
@@ -47,11 +47,9 @@ export function formatBenchTable(r: BenchResult): string {
   );
   if (p256 !== undefined) {
     const ours = p256.node.perSecond / p256.floor.perSecond;
-    lines.push(
-      `targets (P-256, Node): ours/floor ${ours.toFixed(2)} (≥ ${TARGET_RATIO}: ${ours >= TARGET_RATIO ? "met" : "MISSED"}), ` +
-        `concurrent ${p256.nodeConcurrent.perSecond.toFixed(0)}/s (≥ ${TARGET_CONCURRENT}: ${p256.nodeConcurrent.perSecond >= TARGET_CONCURRENT ? "met" : "MISSED"}; ` +
-        `the floor itself reached ${p256.floorConcurrent.perSecond.toFixed(0)}/s concurrently in this run)`,
-    );
+    const oursConcurrent = p256.nodeConcurrent.perSecond / p256.floorConcurrent.perSecond;
+    const verdict = (x: number): string => `${x.toFixed(2)} (≥ ${TARGET_RATIO}: ${x >= TARGET_RATIO ? "met" : "MISSED"})`;
+    lines.push(`targets (P-256, Node): ours/floor one at a time ${verdict(ours)}, with ${r.options.concurrency} in flight ${verdict(oursConcurrent)}`);
   }
   return lines.join("\n");
 }
