@@ -138,8 +138,11 @@ function createBasics(config: ShimConfig, deps: ShimDeps): Basics {
   return { config, identity, clock, logger, metrics, kubeConfig, signer, trust };
 }
 
-/** The mTLS client over node:https, its requests timed into edgeca_shim_signer_request_duration_seconds. */
-function createDefaultSigner(config: ShimConfig, metrics: ShimMetrics): SignerClient {
+/**
+ * The mTLS client over node:https that the configuration describes; with `metrics`, its requests are timed
+ * into edgeca_shim_signer_request_duration_seconds.
+ */
+export function createDefaultSigner(config: ShimConfig, metrics?: ShimMetrics): SignerClient {
   return createHttpSignerClient({
     url: config.signerUrl,
     clientCertFile: config.clientCertFile,
@@ -148,7 +151,7 @@ function createDefaultSigner(config: ShimConfig, metrics: ShimMetrics): SignerCl
     tokenFile: config.tokenFile,
     timeoutMs: config.signerTimeoutMs,
     maxSockets: config.concurrency,
-    observe: (endpoint, status, seconds) => { metrics.signerRequest.observe({ endpoint, status }, seconds); },
+    ...(metrics === undefined ? {} : { observe: (endpoint: string, status: string, seconds: number) => { metrics.signerRequest.observe({ endpoint, status }, seconds); } }),
   });
 }
 

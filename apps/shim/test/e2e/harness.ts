@@ -19,8 +19,8 @@ import type { ControlPlaneClient, KubeApiClient } from "@edgeca/testenv";
 import { KubeConfig } from "@kubernetes/client-node";
 import { loadConfig, type ShimConfig } from "../../src/config.ts";
 import type { LogRecord } from "../../src/logger.ts";
-import { startShim, type Shim } from "../../src/shim.ts";
-import { createHttpSignerClient, type SignerClient } from "../../src/signer-client.ts";
+import { createDefaultSigner, startShim, type Shim } from "../../src/shim.ts";
+import type { SignerClient } from "../../src/signer-client.ts";
 import { createCsr, decide } from "../support/csr-api.ts";
 import { workloadCsr, type WorkloadCsr, type WorkloadKind } from "../support/workload-csr.ts";
 import { holdable, type HeldSigner } from "./held-signer.ts";
@@ -195,14 +195,7 @@ export class E2EStack {
     const logs: LogRecord[] = [];
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(this.shimKubeconfigPath);
-    const real = createHttpSignerClient({
-      url: config.signerUrl,
-      clientCertFile: config.clientCertFile,
-      clientKeyFile: config.clientKeyFile,
-      caFile: config.signerCaFile,
-      tokenFile: config.tokenFile,
-      timeoutMs: config.signerTimeoutMs,
-    });
+    const real = createDefaultSigner(config);
     const signer = holdable(options.wrap === undefined ? real : options.wrap(real));
     const shim = await startShim(config, { kubeConfig, signer, logSink: (r) => logs.push(r) });
     return { shim, logs, signer };
