@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI_MAIN, REPO_ROOT, type CliResult } from "../signer/cli-process.ts";
+import { CLI_MAIN, collectProcess, REPO_ROOT, type CliResult } from "../signer/cli-process.ts";
 import { loadDevModule } from "./dev-module.ts";
 
 const BENCH_MAIN = join(REPO_ROOT, "apps", "cli", "src", "bench", "main.ts");
@@ -40,23 +40,9 @@ afterAll(async () => {
 
 /** Runs `script args` under tsx with testenv unresolvable (bounded: a stack that starts anyway is killed). */
 function runWithoutTestenv(script: string, args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    // Registered after tsx, so this hook runs first in the chain.
-    const child = spawn(process.execPath, ["--import", "tsx", "--import", registrar, script, ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on("close", (status, signal) => {
-      clearTimeout(timer);
-      resolve({ status, signal, stdout, stderr });
-    });
-  });
+  // Registered after tsx, so this hook runs first in the chain.
+  const child = spawn(process.execPath, ["--import", "tsx", "--import", registrar, script, ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  return collectProcess(child, 30_000);
 }
 
 describe("edgeca without @edgeca/testenv installed", () => {

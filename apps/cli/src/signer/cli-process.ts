@@ -28,13 +28,17 @@ export function spawnCli(args: readonly string[], options: { env?: NodeJS.Proces
 
 /** Runs `edgeca <args>` to completion (bounded by `timeoutMs`, default 60 s) and collects its output. */
 export function runCli(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<CliResult> {
+  return collectProcess(spawnCli(args), options.timeoutMs ?? 60_000);
+}
+
+/** Waits for `child` to end (SIGKILL after `timeoutMs`) and collects its status and output. */
+export function collectProcess(child: ChildProcess, timeoutMs: number): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawnCli(args);
     let stdout = "";
     let stderr = "";
     child.stdout?.setEncoding("utf8").on("data", (s: string) => (stdout += s));
     child.stderr?.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", (error) => {
       clearTimeout(timer);
       reject(error);
