@@ -2,10 +2,9 @@
  * Reads a PKCS #10 certification request (RFC 2986) with the strict DER reader: exactly what the signer's
  * policy needs, nothing interpreted beyond that. Requested extensions are reported, never passed on.
  */
-import { toHex } from "./bytes.ts";
 import { CSR_LIMITS, checkDerLimits, DerError, DerReader, elementOf, Tag, valueOf, type Tlv } from "./der.ts";
 import { oidOf, readDefaultFalse, unsignedIntegerOf } from "./der-values.ts";
-import { OID } from "./oid.ts";
+import { OID, oidHex } from "./oid.ts";
 import { MalformedInputError } from "./malformed-input-error.ts";
 import { decodePem } from "./pem.ts";
 import { type GeneralNames, readGeneralNames } from "./general-names.ts";
@@ -49,13 +48,28 @@ function bitStringContent(bytes: Uint8Array, tlv: Tlv, what: string): Uint8Array
   return value.subarray(1);
 }
 
-function readAlgorithm(bytes: Uint8Array, tlv: Tlv, what: string): { oid: string; params: Tlv | undefined } {
+/** The names an AlgorithmIdentifier's parts go by in messages, built once rather than per request. */
+interface AlgorithmNames {
+  readonly algorithm: string;
+  readonly oid: string;
+  readonly parameters: string;
+}
+
+function algorithmNames(algorithm: string): AlgorithmNames {
+  return { algorithm, oid: `${algorithm} OID`, parameters: `${algorithm} parameters` };
+}
+
+const SIGNATURE_ALGORITHM = algorithmNames("signatureAlgorithm");
+const CSR_KEY_ALGORITHM = algorithmNames("subjectPKInfo algorithm");
+const SPKI_KEY_ALGORITHM = algorithmNames("SubjectPublicKeyInfo algorithm");
+
+function readAlgorithm(bytes: Uint8Array, tlv: Tlv, what: AlgorithmNames): { oid: string; params: Tlv | undefined } {
   const r = DerReader.inside(bytes, tlv);
-  const oid = toHex(oidOf(bytes, r.expect(Tag.OID, `${what} OID`), `${what} OID`));
-  const params = r.done ? undefined : r.next(`${what} parameters`);
-  r.finish(what);
+  const oid = oidHex(oidOf(bytes, r.expect(Tag.OID, what.oid), what.oid));
+  const params = r.done ? undefined : r.next(what.parameters);
+  r.finish(what.algorithm);
   // X.690 §8.8.2: a NULL has no contents; anything else would be read as "no parameters" here.
-  if (params?.tag === Tag.NULL && params.end !== params.valueStart) throw new DerError(`${what} parameters: NULL has no contents (X.690 §8.8.2)`);
+  if (params?.tag === Tag.NULL && params.end !== params.valueStart) throw new DerError(`${what.parameters}: NULL has no contents (X.690 §8.8.2)`);
   return { oid, params };
 }
 
@@ -88,7 +102,7 @@ function readExtensionRequest(bytes: Uint8Array, set: Tlv): { oid: string; criti
   const r = DerReader.inside(bytes, exts);
   while (!r.done) {
     const ext = DerReader.inside(bytes, r.expect(Tag.SEQUENCE, "extension"));
-    const oid = toHex(oidOf(bytes, ext.expect(Tag.OID, "extension OID"), "extension OID"));
+    const oid = oidHex(oidOf(bytes, ext.expect(Tag.OID, "extension OID"), "extension OID"));
     const critical = readDefaultFalse(ext, "extension critical");
     const value = valueOf(bytes, ext.expect(Tag.OCTET_STRING, "extension value"));
     ext.finish("extension");
@@ -105,7 +119,7 @@ export function parseCsrDer(der: Uint8Array): ParsedCsr {
     const top = new DerReader(der);
     const outer = DerReader.inside(der, top.expect(Tag.SEQUENCE, "CertificationRequest"));
     const infoTlv = outer.expect(Tag.SEQUENCE, "certificationRequestInfo");
-    const sigAlg = readAlgorithm(der, outer.expect(Tag.SEQUENCE, "signatureAlgorithm"), "signatureAlgorithm");
+    const sigAlg = readAlgorithm(der, outer.expect(Tag.SEQUENCE, "signatureAlgorithm"), SIGNATURE_ALGORITHM);
     const signature = bitStringContent(der, outer.expect(Tag.BIT_STRING, "signature"), "signature");
     outer.finish("CertificationRequest");
 
@@ -119,14 +133,14 @@ export function parseCsrDer(der: Uint8Array): ParsedCsr {
     info.finish("certificationRequestInfo");
 
     const spki = DerReader.inside(der, spkiTlv);
-    const keyAlg = readAlgorithm(der, spki.expect(Tag.SEQUENCE, "subjectPKInfo algorithm"), "subjectPKInfo algorithm");
+    const keyAlg = readAlgorithm(der, spki.expect(Tag.SEQUENCE, "subjectPKInfo algorithm"), CSR_KEY_ALGORITHM);
     const publicKey = bitStringContent(der, spki.expect(Tag.BIT_STRING, "subjectPublicKey"), "subjectPublicKey");
     spki.finish("subjectPKInfo");
     checkKeyParameters(keyAlg.oid, keyAlg.params);
     let curve: string | undefined;
     if (keyAlg.oid === OID.ecPublicKey) {
       if (keyAlg.params?.tag !== Tag.OID) throw new DerError("EC key: parameters must be a named curve");
-      curve = toHex(oidOf(der, keyAlg.params, "EC key named curve"));
+      curve = oidHex(oidOf(der, keyAlg.params, "EC key named curve"));
     }
 
     let extensions: { oid: string; critical: boolean; value: Uint8Array }[] = [];
@@ -134,7 +148,7 @@ export function parseCsrDer(der: Uint8Array): ParsedCsr {
       const r = DerReader.inside(der, attrs);
       while (!r.done) {
         const attr = DerReader.inside(der, r.expect(Tag.SEQUENCE, "attribute"));
-        const type = toHex(oidOf(der, attr.expect(Tag.OID, "attribute type"), "attribute type"));
+        const type = oidHex(oidOf(der, attr.expect(Tag.OID, "attribute type"), "attribute type"));
         const set = attr.expect(Tag.SET, "attribute values");
         attr.finish("attribute");
         if (type === OID.extensionRequest) {
@@ -186,14 +200,14 @@ export function parseSpkiDer(der: Uint8Array): ParsedSpki {
     const spkiTlv = top.expect(Tag.SEQUENCE, "SubjectPublicKeyInfo");
     top.finish("SubjectPublicKeyInfo");
     const spki = DerReader.inside(der, spkiTlv);
-    const keyAlg = readAlgorithm(der, spki.expect(Tag.SEQUENCE, "SubjectPublicKeyInfo algorithm"), "SubjectPublicKeyInfo algorithm");
+    const keyAlg = readAlgorithm(der, spki.expect(Tag.SEQUENCE, "SubjectPublicKeyInfo algorithm"), SPKI_KEY_ALGORITHM);
     const publicKey = bitStringContent(der, spki.expect(Tag.BIT_STRING, "subjectPublicKey"), "subjectPublicKey");
     spki.finish("SubjectPublicKeyInfo");
     checkKeyParameters(keyAlg.oid, keyAlg.params);
     let curve: string | undefined;
     if (keyAlg.oid === OID.ecPublicKey) {
       if (keyAlg.params?.tag !== Tag.OID) throw new DerError("EC key: parameters must be a named curve");
-      curve = toHex(oidOf(der, keyAlg.params, "EC key named curve"));
+      curve = oidHex(oidOf(der, keyAlg.params, "EC key named curve"));
     }
     return { spki: elementOf(der, spkiTlv), keyAlgorithm: keyAlg.oid, curve, publicKey };
   } catch (error) {

@@ -1,8 +1,9 @@
 /**
  * Object identifiers edgeca reads or writes, as the hex of their DER content octets (X.690 §8.19), so a
- * parsed OID is compared as a string without decoding it.
+ * parsed OID is compared as a string without decoding it. `oidHex` returns these very strings for a
+ * parsed OID by comparing its content octets with each one's bytes, so reading a known OID builds no string.
  */
-import { toHex } from "./bytes.ts";
+import { bytesEqual, toHex } from "./bytes.ts";
 
 /** DER content octets of a dotted OID. */
 export function encodeOid(dotted: string): Uint8Array {
@@ -52,3 +53,18 @@ export const OID = {
   authorityKeyIdentifier: hex("2.5.29.35"),
   extKeyUsage: hex("2.5.29.37"),
 } as const;
+
+/** Each `OID` constant's content octets beside its hex, for `oidHex`. */
+const KNOWN: readonly { readonly bytes: Uint8Array; readonly hex: string }[] = Object.values(OID).map((h) => ({
+  bytes: Uint8Array.from(h.match(/../g) ?? [], (pair) => Number.parseInt(pair, 16)),
+  hex: h,
+}));
+
+/**
+ * The hex of an OID's content octets: the `OID` constant itself when the octets are one of them (compared
+ * as bytes, no string built: a CSR's OIDs are nearly always known ones), `toHex` of them otherwise.
+ */
+export function oidHex(content: Uint8Array): string {
+  for (const known of KNOWN) if (bytesEqual(known.bytes, content)) return known.hex;
+  return toHex(content);
+}
