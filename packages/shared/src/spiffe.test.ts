@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseSpiffeId, parseWorkloadId, SpiffeError } from "./spiffe.ts";
+import { isDnsLabel, isDnsSubdomain, parseSpiffeId, parseWorkloadId, SpiffeError, type WorkloadId } from "./spiffe.ts";
 
 describe("parseWorkloadId", () => {
   it("reads Istio's workload form", () => {
@@ -56,5 +56,35 @@ describe("parseWorkloadId", () => {
   });
   it("refuses IDs over 2048 bytes", () => {
     expect(() => parseSpiffeId(`spiffe://td/${"a".repeat(2048)}`)).toThrow(/2048/);
+  });
+
+  it("accepts and refuses exactly what the SPIFFE rules followed by the workload rules do", () => {
+    // parseWorkloadId reads a well-formed ID by offsets and only a refused one segment by segment; the two
+    // must never disagree, so random near-workload IDs are compared with the rules applied one after another.
+    const byRules = (uri: string): WorkloadId | undefined => {
+      try {
+        const { trustDomain, segments } = parseSpiffeId(uri);
+        const [ns, namespace, sa, serviceAccount, ...extra] = segments;
+        if (ns !== "ns" || sa !== "sa" || namespace === undefined || serviceAccount === undefined || extra.length > 0) return undefined;
+        return isDnsLabel(namespace) && isDnsSubdomain(serviceAccount) ? { trustDomain, namespace, serviceAccount } : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const pieces = ["spiffe://", "td", "cluster.local", "/", "ns", "sa", "/ns/", "/sa/", "a", "A", "-", ".", "..", "_", "x.y", ""];
+    let seed = 7;
+    const pick = (): string => pieces[((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) % pieces.length] ?? "";
+    let accepted = 0;
+    for (let i = 0; i < 20000; i++) {
+      const uri = i % 2 === 0 ? `spiffe://${pick()}/ns/${pick()}${pick()}/sa/${pick()}${pick()}` : Array.from({ length: 8 }, pick).join("");
+      const expected = byRules(uri);
+      if (expected === undefined) {
+        expect(() => parseWorkloadId(uri), uri).toThrow(SpiffeError);
+      } else {
+        expect(parseWorkloadId(uri), uri).toEqual(expected);
+        accepted++;
+      }
+    }
+    expect(accepted).toBeGreaterThan(50);
   });
 });

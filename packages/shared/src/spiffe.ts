@@ -10,6 +10,8 @@ export class SpiffeError extends Error {
 /** §2.3: a SPIFFE ID is at most 2048 bytes. */
 const MAX_ID_LENGTH = 2048;
 
+const SCHEME = "spiffe://";
+
 /** §2.1: trust domain characters are lowercase letters, digits, ".", "-" and "_". */
 function isTrustDomainChar(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2d || c === 0x5f;
@@ -39,8 +41,8 @@ export interface SpiffeId {
 /** Parses a SPIFFE ID strictly: scheme, trust domain, path segments; no query, fragment, port or user info. */
 export function parseSpiffeId(uri: string): SpiffeId {
   if (uri.length > MAX_ID_LENGTH) throw new SpiffeError(`SPIFFE ID longer than ${MAX_ID_LENGTH} bytes`);
-  if (!uri.startsWith("spiffe://")) throw new SpiffeError(`not a SPIFFE ID (scheme must be "spiffe://"): ${uri}`);
-  const rest = uri.slice("spiffe://".length);
+  if (!uri.startsWith(SCHEME)) throw new SpiffeError(`not a SPIFFE ID (scheme must be "spiffe://"): ${uri}`);
+  const rest = uri.slice(SCHEME.length);
   const slash = rest.indexOf("/");
   const trustDomain = slash < 0 ? rest : rest.slice(0, slash);
   if (!isValidTrustDomain(trustDomain)) throw new SpiffeError(`invalid SPIFFE trust domain "${trustDomain}"`);
@@ -100,11 +102,35 @@ function quote(name: string): string {
 }
 
 /**
+ * A valid workload ID read by offsets, without splitting the path into an array of segments; undefined
+ * for anything else, which `checkedWorkloadId` then reads rule by rule to name what was wrong. Whatever
+ * this accepts, that accepts with the same result: a DNS label or subdomain is a non-empty segment of
+ * segment characters that is neither "." nor "..".
+ */
+function wellFormedWorkloadId(uri: string): WorkloadId | undefined {
+  if (uri.length > MAX_ID_LENGTH || !uri.startsWith(SCHEME)) return undefined;
+  const trustDomainEnd = uri.indexOf("/", SCHEME.length);
+  if (trustDomainEnd < 0 || !uri.startsWith("/ns/", trustDomainEnd)) return undefined;
+  const namespaceEnd = uri.indexOf("/", trustDomainEnd + 4);
+  if (namespaceEnd < 0 || !uri.startsWith("/sa/", namespaceEnd) || uri.includes("/", namespaceEnd + 4)) return undefined;
+  const trustDomain = uri.slice(SCHEME.length, trustDomainEnd);
+  const namespace = uri.slice(trustDomainEnd + 4, namespaceEnd);
+  const serviceAccount = uri.slice(namespaceEnd + 4);
+  if (!isValidTrustDomain(trustDomain) || !isDnsLabel(namespace) || !isDnsSubdomain(serviceAccount)) return undefined;
+  return { trustDomain, namespace, serviceAccount };
+}
+
+/**
  * Parses `spiffe://<td>/ns/<ns>/sa/<sa>`; throws `SpiffeError` for anything else. The namespace and the
  * ServiceAccount must be names Kubernetes could have given them: the ID names a workload's identity,
  * and anything Kubernetes would never create is an ID no real workload holds.
  */
 export function parseWorkloadId(uri: string): WorkloadId {
+  return wellFormedWorkloadId(uri) ?? checkedWorkloadId(uri);
+}
+
+/** `parseWorkloadId` rule by rule: the SPIFFE ID first, then the workload form, each refusal naming its rule. */
+function checkedWorkloadId(uri: string): WorkloadId {
   const id = parseSpiffeId(uri);
   const [ns, namespace, sa, serviceAccount, ...extra] = id.segments;
   if (ns !== "ns" || sa !== "sa" || namespace === undefined || serviceAccount === undefined || extra.length > 0) {
