@@ -3,8 +3,8 @@
  * policy needs, nothing interpreted beyond that. Requested extensions are reported, never passed on.
  */
 import { CSR_LIMITS, checkDerLimits, DerError, DerReader, elementOf, Tag, valueOf, type Tlv } from "./der.ts";
-import { oidOf, readDefaultFalse, unsignedIntegerOf } from "./der-values.ts";
-import { OID, oidHex } from "./oid.ts";
+import { checkOid, readDefaultFalse, unsignedIntegerOf } from "./der-values.ts";
+import { OID, oidHexAt } from "./oid.ts";
 import { MalformedInputError } from "./malformed-input-error.ts";
 import { decodePem } from "./pem.ts";
 import { type GeneralNames, readGeneralNames } from "./general-names.ts";
@@ -42,10 +42,15 @@ export interface ParsedCsr {
   readonly requestedExtensions: readonly string[];
 }
 
+/** A checked OBJECT IDENTIFIER as content hex, the `OID` constant itself for a known one (see `oidHexAt`). */
+function oidString(bytes: Uint8Array, tlv: Tlv, what: string): string {
+  checkOid(bytes, tlv, what);
+  return oidHexAt(bytes, tlv.valueStart, tlv.end);
+}
+
 function bitStringContent(bytes: Uint8Array, tlv: Tlv, what: string): Uint8Array {
-  const value = valueOf(bytes, tlv);
-  if (value.length < 1 || value[0] !== 0) throw new DerError(`${what}: BIT STRING with unused bits`);
-  return value.subarray(1);
+  if (tlv.end === tlv.valueStart || bytes[tlv.valueStart] !== 0) throw new DerError(`${what}: BIT STRING with unused bits`);
+  return bytes.subarray(tlv.valueStart + 1, tlv.end);
 }
 
 /** The names an AlgorithmIdentifier's parts go by in messages, built once rather than per request. */
@@ -65,7 +70,7 @@ const SPKI_KEY_ALGORITHM = algorithmNames("SubjectPublicKeyInfo algorithm");
 
 function readAlgorithm(bytes: Uint8Array, tlv: Tlv, what: AlgorithmNames): { oid: string; params: Tlv | undefined } {
   const r = DerReader.inside(bytes, tlv);
-  const oid = oidHex(oidOf(bytes, r.expect(Tag.OID, what.oid), what.oid));
+  const oid = oidString(bytes, r.expect(Tag.OID, what.oid), what.oid);
   const params = r.done ? undefined : r.next(what.parameters);
   r.finish(what.algorithm);
   // X.690 §8.8.2: a NULL has no contents; anything else would be read as "no parameters" here.
@@ -94,23 +99,38 @@ function checkKeyParameters(keyAlgorithm: string, params: Tlv | undefined): void
   }
 }
 
-function readExtensionRequest(bytes: Uint8Array, set: Tlv): { oid: string; critical: boolean; value: Uint8Array }[] {
+interface RequestedExtension {
+  readonly oid: string;
+  readonly critical: boolean;
+  readonly value: Uint8Array;
+}
+
+/** The requested extension with this OID (a loop, not a closure per lookup). */
+function requested(extensions: readonly RequestedExtension[], oid: string): RequestedExtension | undefined {
+  for (const e of extensions) if (e.oid === oid) return e;
+  return undefined;
+}
+
+function readExtensionRequest(bytes: Uint8Array, set: Tlv): RequestedExtension[] {
   const values = DerReader.inside(bytes, set);
   const exts = values.expect(Tag.SEQUENCE, "extensionRequest");
   values.finish("extensionRequest attribute values");
-  const out: { oid: string; critical: boolean; value: Uint8Array }[] = [];
+  const out: RequestedExtension[] = [];
   const r = DerReader.inside(bytes, exts);
   while (!r.done) {
     const ext = DerReader.inside(bytes, r.expect(Tag.SEQUENCE, "extension"));
-    const oid = oidHex(oidOf(bytes, ext.expect(Tag.OID, "extension OID"), "extension OID"));
+    const oid = oidString(bytes, ext.expect(Tag.OID, "extension OID"), "extension OID");
     const critical = readDefaultFalse(ext, "extension critical");
     const value = valueOf(bytes, ext.expect(Tag.OCTET_STRING, "extension value"));
     ext.finish("extension");
-    if (out.some((e) => e.oid === oid)) throw new DerError("extensionRequest: duplicate extension");
+    if (requested(out, oid) !== undefined) throw new DerError("extensionRequest: duplicate extension");
     out.push({ oid, critical, value });
   }
   return out;
 }
+
+/** The names of a request without a SAN extension (shared: nothing holding a ParsedCsr changes it). */
+const NO_NAMES: GeneralNames = Object.freeze({ dns: Object.freeze([]), uri: Object.freeze([]), email: Object.freeze([]), ip: Object.freeze([]), other: 0 });
 
 /** Parses CSR DER after checking the size and depth limits. Throws `CsrError` naming the fault. */
 export function parseCsrDer(der: Uint8Array): ParsedCsr {
@@ -124,8 +144,8 @@ export function parseCsrDer(der: Uint8Array): ParsedCsr {
     outer.finish("CertificationRequest");
 
     const info = DerReader.inside(der, infoTlv);
-    const version = valueOf(der, info.expect(Tag.INTEGER, "version"));
-    if (version.length !== 1 || version[0] !== 0) throw new DerError("version: only v1 (0) is defined");
+    const version = info.expect(Tag.INTEGER, "version");
+    if (version.end - version.valueStart !== 1 || der[version.valueStart] !== 0) throw new DerError("version: only v1 (0) is defined");
     info.expect(Tag.SEQUENCE, "subject");
     const spkiTlv = info.expect(Tag.SEQUENCE, "subjectPKInfo");
     // RFC 2986 makes attributes mandatory; some writers omit an empty set, which is harmless.
@@ -140,15 +160,15 @@ export function parseCsrDer(der: Uint8Array): ParsedCsr {
     let curve: string | undefined;
     if (keyAlg.oid === OID.ecPublicKey) {
       if (keyAlg.params?.tag !== Tag.OID) throw new DerError("EC key: parameters must be a named curve");
-      curve = oidHex(oidOf(der, keyAlg.params, "EC key named curve"));
+      curve = oidString(der, keyAlg.params, "EC key named curve");
     }
 
-    let extensions: { oid: string; critical: boolean; value: Uint8Array }[] = [];
+    let extensions: RequestedExtension[] = [];
     if (attrs !== undefined) {
       const r = DerReader.inside(der, attrs);
       while (!r.done) {
         const attr = DerReader.inside(der, r.expect(Tag.SEQUENCE, "attribute"));
-        const type = oidHex(oidOf(der, attr.expect(Tag.OID, "attribute type"), "attribute type"));
+        const type = oidString(der, attr.expect(Tag.OID, "attribute type"), "attribute type");
         const set = attr.expect(Tag.SET, "attribute values");
         attr.finish("attribute");
         if (type === OID.extensionRequest) {
@@ -161,8 +181,8 @@ export function parseCsrDer(der: Uint8Array): ParsedCsr {
         // what the request means.
       }
     }
-    const san = extensions.find((e) => e.oid === OID.subjectAltName);
-    const bc = extensions.find((e) => e.oid === OID.basicConstraints);
+    const san = requested(extensions, OID.subjectAltName);
+    const bc = requested(extensions, OID.basicConstraints);
     return {
       der,
       info: elementOf(der, infoTlv),
@@ -173,7 +193,7 @@ export function parseCsrDer(der: Uint8Array): ParsedCsr {
       signatureAlgorithm: sigAlg.oid,
       signatureParameters: sigAlg.params !== undefined && sigAlg.params.tag !== Tag.NULL,
       signature,
-      names: san === undefined ? { dns: [], uri: [], email: [], ip: [], other: 0 } : readGeneralNames(san.value),
+      names: san === undefined ? NO_NAMES : readGeneralNames(san.value),
       hasSan: san !== undefined,
       requestsCa: bc !== undefined && readBasicConstraintsCa(bc.value),
       requestedExtensions: extensions.map((e) => e.oid),
@@ -207,7 +227,7 @@ export function parseSpkiDer(der: Uint8Array): ParsedSpki {
     let curve: string | undefined;
     if (keyAlg.oid === OID.ecPublicKey) {
       if (keyAlg.params?.tag !== Tag.OID) throw new DerError("EC key: parameters must be a named curve");
-      curve = oidHex(oidOf(der, keyAlg.params, "EC key named curve"));
+      curve = oidString(der, keyAlg.params, "EC key named curve");
     }
     return { spki: elementOf(der, spkiTlv), keyAlgorithm: keyAlg.oid, curve, publicKey };
   } catch (error) {

@@ -54,13 +54,18 @@ export function unsignedIntegerOf(bytes: Uint8Array, tlv: Tlv, what: string): Ui
  * a malformed OID would otherwise just fail to match.
  */
 export function oidOf(bytes: Uint8Array, tlv: Tlv, what: string): Uint8Array {
-  const v = bytes.subarray(tlv.valueStart, tlv.end);
-  if (v.length === 0) throw new DerError(`${what}: empty OBJECT IDENTIFIER`);
+  checkOid(bytes, tlv, what);
+  return bytes.subarray(tlv.valueStart, tlv.end);
+}
+
+/** The checks of `oidOf` alone, in place (no view made): for readers that compare the octets where they are. */
+export function checkOid(bytes: Uint8Array, tlv: Tlv, what: string): void {
+  if (tlv.end === tlv.valueStart) throw new DerError(`${what}: empty OBJECT IDENTIFIER`);
   let start = true;
-  for (const b of v) {
+  for (let i = tlv.valueStart; i < tlv.end; i++) {
+    const b = bytes[i] ?? 0;
     if (start && b === 0x80) throw new DerError(`${what}: OBJECT IDENTIFIER subidentifier not minimal`);
     start = b < 0x80;
   }
   if (!start) throw new DerError(`${what}: OBJECT IDENTIFIER ends inside a subidentifier`);
-  return v;
 }

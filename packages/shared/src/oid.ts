@@ -3,7 +3,7 @@
  * parsed OID is compared as a string without decoding it. `oidHex` returns these very strings for a
  * parsed OID by comparing its content octets with each one's bytes, so reading a known OID builds no string.
  */
-import { bytesEqual, toHex } from "./bytes.ts";
+import { toHex } from "./bytes.ts";
 
 /** DER content octets of a dotted OID. */
 export function encodeOid(dotted: string): Uint8Array {
@@ -65,6 +65,16 @@ const KNOWN: readonly { readonly bytes: Uint8Array; readonly hex: string }[] = O
  * as bytes, no string built: a CSR's OIDs are nearly always known ones), `toHex` of them otherwise.
  */
 export function oidHex(content: Uint8Array): string {
-  for (const known of KNOWN) if (bytesEqual(known.bytes, content)) return known.hex;
-  return toHex(content);
+  return oidHexAt(content, 0, content.length);
+}
+
+/** `oidHex` of the content octets `bytes[start, end)`, compared where they are (no view made for a known OID). */
+export function oidHexAt(bytes: Uint8Array, start: number, end: number): string {
+  for (const known of KNOWN) if (known.bytes.length === end - start && startsAt(bytes, start, known.bytes)) return known.hex;
+  return toHex(bytes.subarray(start, end));
+}
+
+function startsAt(bytes: Uint8Array, at: number, part: Uint8Array): boolean {
+  for (let i = 0; i < part.length; i++) if (bytes[at + i] !== part[i]) return false;
+  return true;
 }
