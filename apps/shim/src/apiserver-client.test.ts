@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { createTestCa } from "@edgeca/testenv";
 import { useControlPlane } from "@edgeca/testenv/vitest";
 import { KubeConfig, type V1CertificateSigningRequest } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ApiserverClient, ApiserverError, splitLines, type WatchEvent } from "./apiserver-client.ts";
 import { csrStatusApi, setFailed, writeStatus } from "./csr-status.ts";
 import { apiserverReason, kubeMessage } from "./kube-error.ts";
@@ -105,6 +105,52 @@ describe("ApiserverClient against the real apiserver", () => {
     const inline = await failureOf(csrStatusApi(configWith({ token })).readCertificateSigningRequest({ name: "a" }));
     expect(kubeMessage(inline)).toContain(`system:serviceaccount:${namespace}:reader`);
     ApiserverClient.close(kc);
+  });
+
+  describe("material that changes on disk (only Date is faked: connections and timers are real)", () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+    const later = (ms: number): void => {
+      vi.setSystemTime(Date.now() + ms);
+    };
+
+    it("sends a rotated token file's new token once client-node reads the file again (after 60 s), as the kubelet rotates the projected token", async () => {
+      vi.useFakeTimers({ toFake: ["Date"] });
+      const namespace = `rotate-${randomBytes(3).toString("hex")}`;
+      const file = join(dir, "rotating-token");
+      await writeFile(file, await cp.mintToken({ namespace, serviceAccount: "first" }));
+      const kc = configWith({ authProvider: { name: "tokenFile", config: { tokenFile: file } } });
+      // client-node's tokenFile provider is one instance for every KubeConfig: let any earlier read expire.
+      later(61_000);
+      const first = await failureOf(csrStatusApi(kc).readCertificateSigningRequest({ name: "a" }));
+      expect(kubeMessage(first)).toContain(`system:serviceaccount:${namespace}:first`);
+
+      await writeFile(file, await cp.mintToken({ namespace, serviceAccount: "second" }));
+      later(2_000);
+      const cached = await failureOf(csrStatusApi(kc).readCertificateSigningRequest({ name: "a" }));
+      expect(kubeMessage(cached)).toContain(`system:serviceaccount:${namespace}:first`);
+      later(60_000);
+      const rotated = await failureOf(csrStatusApi(kc).readCertificateSigningRequest({ name: "a" }));
+      expect(kubeMessage(rotated)).toContain(`system:serviceaccount:${namespace}:second`);
+      ApiserverClient.close(kc);
+    });
+
+    it("connects with a CA file's new contents within a second of the change", async () => {
+      vi.useFakeTimers({ toFake: ["Date"] });
+      const caFile = join(dir, "changing-ca.pem");
+      await writeFile(caFile, (await createTestCa("CN=not the cluster CA either")).certPem);
+      const kc = configWith({ token: "x" }, { caFile });
+      const untrusted = await failureOf(csrStatusApi(kc).readCertificateSigningRequest({ name: "a" }));
+      expect(apiserverReason(untrusted)).toBe("ApiserverUnreachable");
+
+      await writeFile(caFile, cp.caPem);
+      later(1_500);
+      // Trusted now: the apiserver itself answers (an unknown token is 401).
+      const answered = await failureOf(csrStatusApi(kc).readCertificateSigningRequest({ name: "a" }));
+      expect(apiserverReason(answered)).toBe("ApiserverHttp401");
+      ApiserverClient.close(kc);
+    });
   });
 
   it("checks the serving certificate against the kubeconfig's CA and tls-server-name", async () => {
