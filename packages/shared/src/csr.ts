@@ -129,6 +129,21 @@ function readExtensionRequest(bytes: Uint8Array, set: Tlv): RequestedExtension[]
   return out;
 }
 
+/** A SubjectPublicKeyInfo's algorithm, curve and key, checked as the CSR's; `name` is what messages call it. */
+function readKeyInfo(der: Uint8Array, spkiTlv: Tlv, name: string, names: AlgorithmNames): Pick<ParsedCsr, "keyAlgorithm" | "curve" | "publicKey"> {
+  const spki = DerReader.inside(der, spkiTlv);
+  const keyAlg = readAlgorithm(der, spki.expect(Tag.SEQUENCE, names.algorithm), names);
+  const publicKey = bitStringContent(der, spki.expect(Tag.BIT_STRING, "subjectPublicKey"), "subjectPublicKey");
+  spki.finish(name);
+  checkKeyParameters(keyAlg.oid, keyAlg.params);
+  let curve: string | undefined;
+  if (keyAlg.oid === OID.ecPublicKey) {
+    if (keyAlg.params?.tag !== Tag.OID) throw new DerError("EC key: parameters must be a named curve");
+    curve = oidString(der, keyAlg.params, "EC key named curve");
+  }
+  return { keyAlgorithm: keyAlg.oid, curve, publicKey };
+}
+
 /** The names of a request without a SAN extension (shared: nothing holding a ParsedCsr changes it). */
 const NO_NAMES: GeneralNames = Object.freeze({ dns: Object.freeze([]), uri: Object.freeze([]), email: Object.freeze([]), ip: Object.freeze([]), other: 0 });
 
@@ -152,16 +167,7 @@ export function parseCsrDer(der: Uint8Array): ParsedCsr {
     const attrs = info.optional(0xa0, "attributes");
     info.finish("certificationRequestInfo");
 
-    const spki = DerReader.inside(der, spkiTlv);
-    const keyAlg = readAlgorithm(der, spki.expect(Tag.SEQUENCE, "subjectPKInfo algorithm"), CSR_KEY_ALGORITHM);
-    const publicKey = bitStringContent(der, spki.expect(Tag.BIT_STRING, "subjectPublicKey"), "subjectPublicKey");
-    spki.finish("subjectPKInfo");
-    checkKeyParameters(keyAlg.oid, keyAlg.params);
-    let curve: string | undefined;
-    if (keyAlg.oid === OID.ecPublicKey) {
-      if (keyAlg.params?.tag !== Tag.OID) throw new DerError("EC key: parameters must be a named curve");
-      curve = oidString(der, keyAlg.params, "EC key named curve");
-    }
+    const key = readKeyInfo(der, spkiTlv, "subjectPKInfo", CSR_KEY_ALGORITHM);
 
     let extensions: RequestedExtension[] = [];
     if (attrs !== undefined) {
@@ -187,9 +193,7 @@ export function parseCsrDer(der: Uint8Array): ParsedCsr {
       der,
       info: elementOf(der, infoTlv),
       spki: elementOf(der, spkiTlv),
-      keyAlgorithm: keyAlg.oid,
-      curve,
-      publicKey,
+      ...key,
       signatureAlgorithm: sigAlg.oid,
       signatureParameters: sigAlg.params !== undefined && sigAlg.params.tag !== Tag.NULL,
       signature,
@@ -219,17 +223,7 @@ export function parseSpkiDer(der: Uint8Array): ParsedSpki {
     const top = new DerReader(der);
     const spkiTlv = top.expect(Tag.SEQUENCE, "SubjectPublicKeyInfo");
     top.finish("SubjectPublicKeyInfo");
-    const spki = DerReader.inside(der, spkiTlv);
-    const keyAlg = readAlgorithm(der, spki.expect(Tag.SEQUENCE, "SubjectPublicKeyInfo algorithm"), SPKI_KEY_ALGORITHM);
-    const publicKey = bitStringContent(der, spki.expect(Tag.BIT_STRING, "subjectPublicKey"), "subjectPublicKey");
-    spki.finish("SubjectPublicKeyInfo");
-    checkKeyParameters(keyAlg.oid, keyAlg.params);
-    let curve: string | undefined;
-    if (keyAlg.oid === OID.ecPublicKey) {
-      if (keyAlg.params?.tag !== Tag.OID) throw new DerError("EC key: parameters must be a named curve");
-      curve = oidString(der, keyAlg.params, "EC key named curve");
-    }
-    return { spki: elementOf(der, spkiTlv), keyAlgorithm: keyAlg.oid, curve, publicKey };
+    return { spki: elementOf(der, spkiTlv), ...readKeyInfo(der, spkiTlv, "SubjectPublicKeyInfo", SPKI_KEY_ALGORITHM) };
   } catch (error) {
     if (error instanceof MalformedInputError) throw new CsrError(`pkixPublicKey: ${error.message}`, { cause: error });
     throw error;
