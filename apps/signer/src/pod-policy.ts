@@ -12,6 +12,7 @@ import {
   fromBase64,
   isDnsLabel,
   isDnsSubdomain,
+  MalformedInputError,
   parseSpkiDer,
   podSpiffeId,
   POD_REASON_INVALID_USER_ANNOTATIONS,
@@ -24,7 +25,7 @@ import {
   type PodSignRequest,
 } from "@edgeca/shared";
 import { InvalidRequestError, PolicyDeniedError } from "./errors.ts";
-import type { SignFacts } from "./sign-facts.ts";
+import { keyTypeOf, type SignFacts } from "./sign-facts.ts";
 
 /** 422 with the PodCertificateRequest `Denied` reason the API names for it (`reason` in the problem). */
 export class PodDeniedError extends PolicyDeniedError {
@@ -61,19 +62,25 @@ function decode(value: string, field: string): Uint8Array {
 }
 
 function readKey(request: PodSignRequest): { spki: ParsedSpki; key: CsrKey } {
+  // parseSpkiDer's messages already start "pkixPublicKey: "; only the key's own faults need the prefix.
+  const spki = asInvalidRequest(() => parseSpkiDer(decode(request.pkixPublicKey, "pkixPublicKey")), "");
+  return { spki, key: asInvalidRequest(() => csrKey(spki), "pkixPublicKey: malformed public key: ") };
+}
+
+/** Malformed input as 400 naming it; anything else (a bug) propagates as itself. */
+function asInvalidRequest<T>(read: () => T, prefix: string): T {
   try {
-    const spki = parseSpkiDer(decode(request.pkixPublicKey, "pkixPublicKey"));
-    return { spki, key: csrKey(spki) };
+    return read();
   } catch (error) {
-    if (error instanceof InvalidRequestError) throw error;
-    throw new InvalidRequestError(`pkixPublicKey: malformed public key: ${error instanceof Error ? error.message : ""}`, { cause: error });
+    if (error instanceof MalformedInputError) throw new InvalidRequestError(`${prefix}${error.message}`, { cause: error });
+    throw error;
   }
 }
 
 function checkKeyType(key: CsrKey): void {
   if (key.kind === "ec" && (key.curve === "P-256" || key.curve === "P-384")) return;
   if (key.kind === "rsa" && key.bits >= 2048 && key.bits <= 4096 && key.exponent === 65537) return;
-  const what = key.kind === "ec" ? `ECDSA ${key.curve}` : key.kind === "rsa" ? `RSA-${key.bits}` : "Ed25519 (or another algorithm)";
+  const what = key.kind === "rsa" && key.bits >= 2048 && key.bits <= 4096 ? `RSA-${key.bits} with public exponent ${key.exponent} (only 65537)` : key.kind === "ec" || key.kind === "rsa" ? keyTypeOf(key) : "Ed25519 (or another algorithm)";
   throw new PodDeniedError(`key type ${what} is not supported; use ECDSA P-256 (keyType ECDSAP256), ECDSA P-384, RSA 3072 or RSA 4096`, POD_REASON_UNSUPPORTED_KEY_TYPE);
 }
 
@@ -96,7 +103,7 @@ export async function screenPod(request: PodSignRequest, cluster: ClusterConfig,
   const spiffeId = podSpiffeId(cluster.policy.trustDomain, request.namespace, request.serviceAccountName);
   if (facts !== undefined) facts.spiffeId = spiffeId;
   const { spki, key } = readKey(request);
-  if (facts !== undefined) facts.keyType = key.kind === "ec" ? `ECDSA ${key.curve}` : key.kind === "rsa" ? `RSA-${key.bits}` : "unknown";
+  if (facts !== undefined) facts.keyType = keyTypeOf(key);
   checkKeyType(key);
   let proven;
   try {
