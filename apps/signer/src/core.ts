@@ -221,10 +221,11 @@ export class SigningCore {
     } finally {
       await proof;
     }
-    if (options.gate !== undefined) await takeBudget(options.gate, cluster, approved, facts);
-    if (facts !== undefined) facts.issuer = issuer.id;
+    // Budgets are drawn only for a request the issuing CA can sign now.
     const unready = unreadinessAt(issuer, now);
     if (unready !== undefined) throw new UnavailableError(unready);
+    if (options.gate !== undefined) await takeBudget(options.gate, cluster, approved, facts);
+    if (facts !== undefined) facts.issuer = issuer.id;
     const leaf = await signTbs(issuer, unsigned);
     return {
       certificateChain: leaf.pem + issuer.chainPem,

@@ -13,7 +13,7 @@ import { screenPod } from "./pod-policy.ts";
 
 /**
  * Signs a pod certificate (`POST /v1/sign-pod`): signer name (403), the pod profile (pod-policy.ts: 422/400),
- * budgets of the SPIFFE ID and the cluster (429), the issuing CA (503), then the leaf with the same builder.
+ * the issuing CA (503), budgets of the SPIFFE ID and the cluster (429), then the leaf with the same builder.
  */
 export async function signPodWith(core: { issuerFor(cluster: ClusterConfig): Issuer }, now: number, request: PodSignRequest, cluster: ClusterConfig, options: SignOptions): Promise<PodSignResponse> {
   const facts = options.facts;
@@ -22,13 +22,14 @@ export async function signPodWith(core: { issuerFor(cluster: ClusterConfig): Iss
     throw new ForbiddenError(`cluster "${cluster.name}" may not use signer name "${request.signerName}"`);
   }
   const approved = await screenPod(request, cluster, facts);
-  if (options.gate !== undefined) await takeBudget(options.gate, cluster, { profile: "workload", uris: [approved.spiffeId], dnsNames: [] }, facts);
   const issuer = core.issuerFor(cluster);
-  if (facts !== undefined) facts.issuer = issuer.id;
   const unready = unreadinessAt(issuer, now);
   if (unready !== undefined) throw new UnavailableError(unready);
   const validity = podValidityFor(now, approved.lifetimeSeconds, issuer.notAfter);
   if (validity === undefined) throw new UnavailableError(`issuing CA "${issuer.id}" expires at ${issuer.notAfter.toISOString()}, too soon for a pod certificate of at least one hour`);
+  // Budgets are drawn only for a request the issuing CA can sign now.
+  if (options.gate !== undefined) await takeBudget(options.gate, cluster, { profile: "workload", uris: [approved.spiffeId], dnsNames: [] }, facts);
+  if (facts !== undefined) facts.issuer = issuer.id;
   const leaf = await signTbs(
     issuer,
     writeTbs(issuer, {
