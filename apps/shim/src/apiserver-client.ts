@@ -74,7 +74,12 @@ export class ApiserverClient {
     const res = await this.#send(method, path, payload, REQUEST_TIMEOUT_MS);
     const text = await readText(res);
     if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode > 299) throw apiserverError(res.statusCode ?? 0, text);
-    return JSON.parse(text) as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      // A proxy's HTML page, a truncated answer: named with the call, not as a bare SyntaxError.
+      throw apiserverError(res.statusCode, `${method} ${path.split("?")[0] ?? ""} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
+    }
   }
 
   /**
