@@ -35,7 +35,6 @@ import { keyTypeOf, type SignFacts } from "./sign-facts.ts";
 import { checkJwks, tokenVerifier, type TokenVerifier } from "./token.ts";
 
 export { ConfigurationError } from "@edgeca/shared";
-export { unreadinessAt } from "./issuance-checks.ts";
 export {
   ForbiddenError,
   InvalidRequestError,

@@ -49,16 +49,10 @@ export function unsignedIntegerOf(bytes: Uint8Array, tlv: Tlv, what: string): Ui
 }
 
 /**
- * OBJECT IDENTIFIER contents, checked: non-empty, each subidentifier minimal (no leading 0x80 octet) and
- * complete (the last octet has bit 8 clear) (X.690 §8.19.2). edgeca compares OIDs as content bytes, so
- * a malformed OID would otherwise just fail to match.
+ * Checks OBJECT IDENTIFIER contents in place (no view made): non-empty, each subidentifier minimal (no
+ * leading 0x80 octet) and complete (the last octet has bit 8 clear) (X.690 §8.19.2). edgeca compares OIDs
+ * as content bytes where they lie, so a malformed OID would otherwise just fail to match.
  */
-export function oidOf(bytes: Uint8Array, tlv: Tlv, what: string): Uint8Array {
-  checkOid(bytes, tlv, what);
-  return bytes.subarray(tlv.valueStart, tlv.end);
-}
-
-/** The checks of `oidOf` alone, in place (no view made): for readers that compare the octets where they are. */
 export function checkOid(bytes: Uint8Array, tlv: Tlv, what: string): void {
   if (tlv.end === tlv.valueStart) throw new DerError(`${what}: empty OBJECT IDENTIFIER`);
   let start = true;

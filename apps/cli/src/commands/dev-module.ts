@@ -7,17 +7,17 @@
  */
 
 /** The package the development commands need and production installs leave out. */
-export const TEST_BED_PACKAGE = "@edgeca/testenv";
+const TEST_BED_PACKAGE = "@edgeca/testenv";
 
 /** True when `error` is the module loader saying the test bed package cannot be found. */
-export function isTestBedMissing(error: unknown): boolean {
+function isTestBedMissing(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
   return (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && error.message.includes(`'${TEST_BED_PACKAGE}'`);
 }
 
 /** What a development command (`commandLine`, e.g. "edgeca local up") prints when the test bed is absent. */
-export function testBedMissingMessage(commandLine: string): string {
+function testBedMissingMessage(commandLine: string): string {
   return (
     `\`${commandLine}\` runs the development stack: ${TEST_BED_PACKAGE} is not installed ` +
     `(a devDependency of @edgeca/cli; production installs leave it out). ` +
