@@ -3,7 +3,6 @@
  * caller's thread (which may be a benchmark's client, or `local up`'s other parts), on as many threads as
  * asked, all listening on one port with SO_REUSEPORT so the kernel spreads connections between them.
  */
-import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import type { EdgeEmulator, EdgeEmulatorOptions } from "./edge-emulator.ts";
 import type { EdgeThreadMessage } from "./edge-thread.ts";
@@ -24,8 +23,16 @@ function nextMessage(worker: Worker): Promise<EdgeThreadMessage> {
   });
 }
 
-async function startThread(options: EdgeEmulatorOptions): Promise<{ worker: Worker; port: number }> {
+interface EdgeThread {
+  readonly worker: Worker;
+  readonly port: number;
+  /** Settles when the thread has exited, also when that happened before `close()` (a thread that failed). */
+  readonly exited: Promise<void>;
+}
+
+async function startThread(options: EdgeEmulatorOptions): Promise<EdgeThread> {
   const worker = new Worker(ENTRY, { workerData: options });
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => { resolve(); }));
   // A thread that fails later must not take the caller's process with it (an unheard "error" would):
   // it is reported, and the threads left keep serving the port.
   worker.on("error", (error: unknown) => {
@@ -36,7 +43,7 @@ async function startThread(options: EdgeEmulatorOptions): Promise<{ worker: Work
     await worker.terminate();
     throw new Error(`edge thread: ${first.kind === "failed" ? first.message : "closed at start"}`);
   }
-  return { worker, port: first.port };
+  return { worker, port: first.port, exited };
 }
 
 /** Starts `threads` edges (≥ 1) on one port; the same interface as `startEdgeEmulator`. */
@@ -48,11 +55,11 @@ export async function startEdgeThreads(options: EdgeEmulatorOptions, threads: nu
   const shared: EdgeEmulatorOptions = { ...options, upstream, identity: { caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem }, reusePort: true };
   // The first picks the port (0: a free one); the others join it.
   const first = await startThread(shared);
-  const all = [first.worker];
+  const all = [first];
   try {
-    for (let i = 1; i < threads; i += 1) all.push((await startThread({ ...shared, port: first.port })).worker);
+    for (let i = 1; i < threads; i += 1) all.push(await startThread({ ...shared, port: first.port }));
   } catch (error) {
-    await Promise.all(all.map((w) => w.terminate()));
+    await Promise.all(all.map((t) => t.worker.terminate()));
     throw error;
   }
   const url = `https://127.0.0.1:${first.port}`;
@@ -62,8 +69,8 @@ export async function startEdgeThreads(options: EdgeEmulatorOptions, threads: nu
     serverCaPem: identity.caPem,
     async close() {
       await Promise.all(
-        all.map(async (worker) => {
-          const exited = once(worker, "exit");
+        all.map(async ({ worker, exited }) => {
+          // A thread that already exited ignores the message; its exit was recorded at start.
           worker.postMessage("close");
           await exited;
         }),
