@@ -4,18 +4,13 @@
  * For runs that are floods by design (the HTTP benchmark re-sends one CSR thousands of times a second) or
  * that show a budget at work (the demo's greedy identity).
  */
-import { readFile, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { describeConfigError, SignerConfig, type BudgetsConfig } from "@edgeca/shared";
+import type { BudgetsConfig } from "@edgeca/shared";
+import { editWorkerClusters } from "./worker-config-edit.ts";
 
 export type BudgetsInput = Partial<BudgetsConfig>;
 
 export async function setBudgets(dir: string, budgets: BudgetsInput): Promise<void> {
-  const path = join(dir, "worker", "config.json");
-  const config = JSON.parse(await readFile(path, "utf8")) as { clusters?: Record<string, unknown>[] };
-  for (const cluster of config.clusters ?? []) cluster["budgets"] = { ...(cluster["budgets"] as object | undefined), ...budgets };
-  const parsed = SignerConfig.safeParse(config);
-  if (!parsed.success) throw new Error(`${path} with budgets ${JSON.stringify(budgets)} is invalid: ${describeConfigError(parsed.error)}`);
-  await writeFile(`${path}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
-  await rename(`${path}.tmp`, path);
+  await editWorkerClusters(dir, `budgets ${JSON.stringify(budgets)}`, (cluster) => {
+    cluster["budgets"] = { ...(cluster["budgets"] as object | undefined), ...budgets };
+  });
 }
