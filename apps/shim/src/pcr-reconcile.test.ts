@@ -94,6 +94,17 @@ describe("PcrReconciler", () => {
     expect(conditions(a)).toEqual([["Failed", "InvalidRequest", "proofOfPossession does not verify"]]);
   });
 
+  it("a spent issuance budget (429 rate_limited): retried after Retry-After, counted per identity as for CSRs", async () => {
+    const a = r.add(pcr("a"));
+    const problem = { type: "about:blank", title: "rate_limited", status: 429, code: "rate_limited" as const, detail: "issuance budget spent: 3 certificates per 60 s (identity budget)" };
+    r.signer.answer = () => Promise.reject(new SignerCallError("the signer refused: rate_limited", { status: 429, problem, retryAfterMs: 7_000 }));
+    await expect(r.reconciler.reconcile(a)).resolves.toEqual({ kind: "retry", reason: "RateLimited", afterMs: 7_000 });
+    expect(r.api.calls).toEqual([]);
+    expect(await metricValue(r.metrics.registry, "edgeca_shim_throttled_total", { signer: POD_SIGNER, identity: "ns/shop/sa/web" })).toBe(1);
+    expect(await metricValue(r.metrics.registry, "edgeca_shim_retries_total", { signer: POD_SIGNER, reason: "RateLimited" })).toBe(1);
+    expect(r.logs.filter((l) => l.level === "warn").map((l) => [l.identity, l.retryAfterSeconds])).toEqual([["ns/shop/sa/web", 7]]);
+  });
+
   it("never writes an answer for another identity or beyond maxExpirationSeconds; Failed InvalidSignerAnswer after repeated bad answers", async () => {
     const a = r.add(pcr("a"));
     r.signer.answer = (request) => answer(request, { san: "spiffe://cluster.local/ns/shop/sa/admin" });

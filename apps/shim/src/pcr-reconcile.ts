@@ -8,17 +8,19 @@
  *     (`UnsupportedKeyType`, `InvalidUnverifiedUserAnnotations`), else `PolicyDenied`;
  *   - Failed: the signer cannot issue it (400/413/415: `InvalidRequest`, …), the request cannot be read,
  *     or MAX_VERIFICATION_FAILURES answers in a row were bad (`InvalidSignerAnswer`).
- * A verified answer is kept until written, so a failed status write does not sign twice.
+ * A verified answer is kept until written, so a failed status write does not sign twice. The failure
+ * handling (retries, bad answers, refusals, throttling) is sign-failures.ts, shared with the CSR reconciler.
  */
 import type { CertificatesV1beta1Api, V1beta1PodCertificateRequest } from "@kubernetes/client-node";
 import type { PodSignRequest, PodSignResponse } from "@edgeca/shared";
-import { apiserverReason, kubeMessage } from "./kube-error.ts";
+import type { WriteOutcome } from "./csr-status.ts";
 import type { Logger } from "./logger.ts";
 import type { ShimMetrics } from "./metrics.ts";
 import { verifyPodAnswer } from "./pcr-answer.ts";
-import { isPcrFinished, setPcrIssued, setPcrRefused, writePcrStatus } from "./pcr-status.ts";
-import { ANSWER_REUSE_MS, MAX_VERIFICATION_FAILURES, type ReconcileResult } from "./reconcile.ts";
-import { SignerCallError } from "./signer-call-error.ts";
+import { isPcrFinished, pcrKey, setPcrIssued, setPcrRefused, writePcrStatus } from "./pcr-status.ts";
+import { ANSWER_REUSE_MS, type ReconcileResult } from "./reconcile.ts";
+import { SignFailures, type Refusal } from "./sign-failures.ts";
+import type { SignerCallError } from "./signer-call-error.ts";
 import type { PodSigner } from "./signer-client.ts";
 import type { TrustBundle } from "./trust-bundle.ts";
 import { VerificationError } from "./verify-answer.ts";
@@ -58,15 +60,24 @@ export function podSignRequestOf(pcr: V1beta1PodCertificateRequest): PodSignRequ
 
 export class PcrReconciler {
   readonly #d: PcrReconcilerDeps;
-  readonly #badAnswers = new Map<string, number>();
   readonly #answers = new Map<string, { uid: string | undefined; answer: PodSignResponse; at: number }>();
+  readonly #failures: SignFailures<V1beta1PodCertificateRequest>;
 
   constructor(deps: PcrReconcilerDeps) {
     this.#d = deps;
+    this.#failures = new SignFailures(deps.metrics, {
+      kind: "PodCertificateRequest",
+      keyOf: (pcr) => pcrKey(pcr) ?? "",
+      signerNameOf: (pcr) => pcr.spec.signerName,
+      refusalOf,
+      writeRefusal: (pcr, refusal) => this.#writeRefusal(pcr, refusal),
+      answerKept: (key) => this.#answers.has(key),
+      warning: () => Promise.resolve(),
+    });
   }
 
   forget(key: string): void {
-    this.#badAnswers.delete(key);
+    this.#failures.forget(key);
     this.#answers.delete(key);
   }
 
@@ -91,7 +102,7 @@ export class PcrReconciler {
     try {
       write = await writePcrStatus(d.api, pcr, setPcrIssued(answer, new Date(d.now())));
     } catch (error) {
-      return this.#apiserverFault(pcr, error, "writing the certificate", log);
+      return this.#failures.apiserverFault(pcr, error, "writing the certificate", log);
     }
     if (write.pcr !== undefined) d.cache.update(write.pcr);
     if (write.outcome !== "written") return this.#done(key, write.outcome);
@@ -106,17 +117,13 @@ export class PcrReconciler {
     try {
       if (d.trust.current === undefined) await d.trust.refresh();
     } catch (error) {
-      return this.#transient(pcr, error, log);
+      return this.#failures.transient(pcr, error, log);
     }
     let answer: PodSignResponse;
     try {
       answer = await d.signer.signPod(podSignRequestOf(pcr));
     } catch (error) {
-      if (error instanceof SignerCallError && error.invalidAnswer) return this.#badAnswer(key, pcr, error, log);
-      if (!(error instanceof SignerCallError && error.terminal)) return this.#transient(pcr, error, log);
-      const detail = error.problem?.detail ?? error.message;
-      if (error.problem?.code === "policy_denied") return this.#refuse(pcr, "Denied", error.problem.reason ?? "PolicyDenied", detail, log);
-      return this.#refuse(pcr, "Failed", error.reason, detail, log);
+      return this.#failures.signerFault(pcr, () => podIdentitySans(pcr), error, log);
     }
     try {
       verifyPodAnswer(pcr, answer, d.trust.roots, d.now());
@@ -127,66 +134,39 @@ export class PcrReconciler {
         await d.trust.refresh();
         verifyPodAnswer(pcr, answer, d.trust.roots, d.now());
       } catch (again) {
-        if (!(again instanceof VerificationError)) return this.#transient(pcr, again, log);
-        return this.#badAnswer(key, pcr, again, log);
+        if (!(again instanceof VerificationError)) return this.#failures.transient(pcr, again, log);
+        return this.#failures.badAnswer(pcr, again, log);
       }
     }
-    this.#badAnswers.delete(key);
+    this.#failures.forget(key);
     return answer;
   }
 
-  async #refuse(pcr: V1beta1PodCertificateRequest, type: "Denied" | "Failed", reason: string, message: string, log: Logger): Promise<ReconcileResult> {
-    const d = this.#d;
-    const key = `${pcr.metadata?.namespace ?? ""}/${pcr.metadata?.name ?? ""}`;
-    let write;
-    try {
-      write = await writePcrStatus(d.api, pcr, setPcrRefused(type, reason, message, new Date(d.now())));
-    } catch (error) {
-      return this.#apiserverFault(pcr, error, `writing the ${type} condition (${reason})`, log);
-    }
-    this.forget(key);
-    if (write.pcr !== undefined) d.cache.update(write.pcr);
-    if (write.outcome !== "written") return { kind: "done", outcome: write.outcome };
-    d.metrics.failed.inc({ signer: pcr.spec.signerName, reason });
-    log.info(`PodCertificateRequest marked ${type}`, { reason, message });
-    return { kind: "done", outcome: "failed" };
-  }
-
-  #transient(pcr: V1beta1PodCertificateRequest, error: unknown, log: Logger): ReconcileResult {
-    const reason = error instanceof SignerCallError ? error.reason : "Error";
-    const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof SignerCallError && error.misconfiguration) log.error("the signer refused the shim's credentials; check the client certificate, token audience and signer configuration", { reason, error: message });
-    else log.warn("the signer did not sign the pod certificate; will retry", { reason, error: message });
-    this.#d.metrics.retried.inc({ signer: pcr.spec.signerName, reason });
-    const afterMs = error instanceof SignerCallError ? error.retryAfterMs : undefined;
-    return afterMs === undefined ? { kind: "retry", reason } : { kind: "retry", reason, afterMs };
-  }
-
-  #apiserverFault(pcr: V1beta1PodCertificateRequest, error: unknown, what: string, log: Logger): ReconcileResult {
-    const reason = apiserverReason(error);
-    log.warn(`kube-apiserver failed ${what}; will retry`, { reason, error: kubeMessage(error) });
-    this.#d.metrics.retried.inc({ signer: pcr.spec.signerName, reason });
-    return { kind: "retry", reason };
-  }
-
-  /** An answer that failed verification, or a 200 that is no valid answer (SignerCallError.invalidAnswer). */
-  async #badAnswer(key: string, pcr: V1beta1PodCertificateRequest, error: VerificationError | SignerCallError, log: Logger): Promise<ReconcileResult> {
-    const count = (this.#badAnswers.get(key) ?? 0) + 1;
-    this.#badAnswers.set(key, count);
-    const verification = error instanceof VerificationError;
-    if (verification) this.#d.metrics.verificationFailures.inc({ signer: pcr.spec.signerName });
-    const what = verification ? "failed verification" : "is not a valid answer";
-    log.error(`the signer's answer ${what}; not written`, { error: error.message, failures: count });
-    if (count >= MAX_VERIFICATION_FAILURES) {
-      return this.#refuse(pcr, "Failed", "InvalidSignerAnswer", `the signer's answer ${verification ? "failed verification" : "was refused"} ${count} times: ${error.message}`, log);
-    }
-    const reason = verification ? "VerificationFailed" : "InvalidSignerAnswer";
-    this.#d.metrics.retried.inc({ signer: pcr.spec.signerName, reason });
-    return { kind: "retry", reason };
+  /** Writes the Denied or Failed condition of a refusal (sign-failures.ts counts and logs it). */
+  async #writeRefusal(pcr: V1beta1PodCertificateRequest, { type, reason, message }: Refusal): Promise<WriteOutcome> {
+    const write = await writePcrStatus(this.#d.api, pcr, setPcrRefused(type, reason, message, new Date(this.#d.now())));
+    this.#answers.delete(pcrKey(pcr) ?? "");
+    if (write.pcr !== undefined) this.#d.cache.update(write.pcr);
+    return write.outcome;
   }
 
   #done(key: string, outcome: "gone" | "skipped"): ReconcileResult {
     this.forget(key);
     return { kind: "done", outcome };
   }
+}
+
+/** A terminal signer answer for a pod certificate: a policy refusal (422) is `Denied` with the API's reason when it names one; the rest `Failed`. */
+function refusalOf(error: SignerCallError): Refusal {
+  const message = error.problem?.detail ?? error.message;
+  if (error.problem?.code === "policy_denied") return { type: "Denied", reason: error.problem.reason ?? "PolicyDenied", message };
+  return { type: "Failed", reason: error.reason, message };
+}
+
+/**
+ * The identity a throttled pod certificate is counted under (throttle.ts): the SPIFFE path of its
+ * namespace and ServiceAccount, `ns/<namespace>/sa/<serviceAccountName>` (the trust domain is the signer's).
+ */
+function podIdentitySans(pcr: V1beta1PodCertificateRequest): string[] {
+  return [`uri:ns/${pcr.metadata?.namespace ?? ""}/sa/${pcr.spec.serviceAccountName}`];
 }

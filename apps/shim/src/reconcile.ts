@@ -18,18 +18,17 @@
  * no valid answer at all (not JSON, not the schema: retry reason `InvalidSignerAnswer`); after
  * MAX_VERIFICATION_FAILURES consecutive bad answers for one CSR it is marked Failed with reason
  * `InvalidSignerAnswer`, so a requester other than istiod (which gives up after 60 s) is not left waiting.
+ * That failure handling is sign-failures.ts, shared with the PodCertificateRequest reconciler.
  */
 import type { V1CertificateSigningRequest } from "@kubernetes/client-node";
 import type { SignRequest } from "@edgeca/shared";
 import { hasCondition, isIssued, setCertificate, setFailed, writeStatus, type WriteOutcome, type CsrStatusApi } from "./csr-status.ts";
 import type { EventRecorder } from "./event-recorder.ts";
-import { apiserverReason, kubeMessage } from "./kube-error.ts";
 import { recordIssuingCa } from "./issuing-ca.ts";
 import type { Logger } from "./logger.ts";
 import type { ShimMetrics } from "./metrics.ts";
-import { SignerCallError } from "./signer-call-error.ts";
+import { SignFailures, type Refusal } from "./sign-failures.ts";
 import type { SignerClient } from "./signer-client.ts";
-import { ThrottleRecorder } from "./throttle.ts";
 import type { TrustBundle } from "./trust-bundle.ts";
 import { CsrParseError, readRequest, VerificationError, verifyAnswer, type RequestedCertificate } from "./verify-answer.ts";
 
@@ -38,7 +37,7 @@ export type ReconcileResult =
   | { readonly kind: "done"; readonly outcome: "gone" | "issued" | "failed" | "skipped" }
   | { readonly kind: "retry"; readonly reason: string; readonly afterMs?: number };
 
-export const MAX_VERIFICATION_FAILURES = 5;
+export { MAX_VERIFICATION_FAILURES } from "./sign-failures.ts";
 
 /** How long a verified answer waiting to be written is reused instead of signing again. */
 export const ANSWER_REUSE_MS = 5 * 60_000;
@@ -64,18 +63,25 @@ export interface ReconcilerDeps {
 
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
-  readonly #badAnswers = new Map<string, number>();
   readonly #answers = new Map<string, Answer>();
-  readonly #throttles: ThrottleRecorder;
+  readonly #failures: SignFailures<V1CertificateSigningRequest>;
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
-    this.#throttles = new ThrottleRecorder(deps.metrics);
+    this.#failures = new SignFailures(deps.metrics, {
+      kind: "CSR",
+      keyOf: (csr) => csr.metadata?.name ?? "",
+      signerNameOf: (csr) => csr.spec.signerName,
+      refusalOf: (error) => ({ type: "Failed", reason: error.reason, message: error.problem?.detail ?? error.message }),
+      writeRefusal: (csr, refusal) => this.#writeFailed(csr, refusal),
+      answerKept: (name) => this.#answers.has(name),
+      warning: (csr, reason, note) => deps.events.warning(csr, reason, note),
+    });
   }
 
   /** Forgets what is remembered of `name` (the CSR was deleted). */
   forget(name: string): void {
-    this.#badAnswers.delete(name);
+    this.#failures.forget(name);
     this.#answers.delete(name);
   }
 
@@ -96,7 +102,7 @@ export class Reconciler {
     try {
       requested = readRequest(pem);
     } catch (error) {
-      if (error instanceof CsrParseError) return this.#fail(csr, "InvalidRequest", error.message, log);
+      if (error instanceof CsrParseError) return this.#failures.refuse(csr, { type: "Failed", reason: "InvalidRequest", message: error.message }, log);
       throw error;
     }
 
@@ -117,7 +123,7 @@ export class Reconciler {
     try {
       write = await writeStatus(d.api, csr, setCertificate(chain));
     } catch (error) {
-      return this.#apiserverFault(csr, error, "writing the certificate", log);
+      return this.#failures.apiserverFault(csr, error, "writing the certificate", log);
     }
     if (write.outcome === "gone") {
       log.debug("CSR deleted before its certificate could be written; dropped");
@@ -136,19 +142,14 @@ export class Reconciler {
       try {
         await d.trust.refresh();
       } catch (error) {
-        return this.#transient(csr, error, log);
+        return this.#failures.transient(csr, error, log);
       }
     }
     let chain: string;
     try {
       chain = (await d.signer.sign(signRequestOf(csr, pem))).certificateChain;
     } catch (error) {
-      if (error instanceof SignerCallError && error.terminal) return this.#fail(csr, error.reason, error.problem?.detail ?? error.message, log);
-      // An issuance budget is spent: retried after Retry-After like any transient fault, and said so per identity.
-      if (error instanceof SignerCallError && error.problem?.code === "rate_limited") this.#throttles.record(csr.spec.signerName, requested.sans, error, log);
-      // A 200 that is no valid answer is a bad answer like one that fails verification: retried, counted.
-      if (error instanceof SignerCallError && error.invalidAnswer) return this.#badAnswer(csr, error, log);
-      return this.#transient(csr, error, log);
+      return this.#failures.signerFault(csr, () => requested.sans, error, log);
     }
     try {
       this.#verify(requested, chain);
@@ -159,11 +160,11 @@ export class Reconciler {
         await d.trust.refresh();
         this.#verify(requested, chain);
       } catch (again) {
-        if (!(again instanceof VerificationError)) return this.#transient(csr, again, log);
-        return this.#badAnswer(csr, again, log);
+        if (!(again instanceof VerificationError)) return this.#failures.transient(csr, again, log);
+        return this.#failures.badAnswer(csr, again, log);
       }
     }
-    this.#badAnswers.delete(csr.metadata?.name ?? "");
+    this.#failures.forget(csr.metadata?.name ?? "");
     recordIssuingCa(d.metrics, csr.spec.signerName, chain, d.trust.roots);
     return chain;
   }
@@ -203,62 +204,12 @@ export class Reconciler {
     return { kind: "done", outcome };
   }
 
-  async #fail(csr: V1CertificateSigningRequest, reason: string, message: string, log: Logger): Promise<ReconcileResult> {
-    const d = this.#deps;
-    const name = csr.metadata?.name ?? "";
-    let write: { outcome: WriteOutcome; csr?: V1CertificateSigningRequest };
-    try {
-      write = await writeStatus(d.api, csr, setFailed(reason, message, new Date(d.now())));
-    } catch (error) {
-      return this.#apiserverFault(csr, error, `writing the Failed condition (${reason})`, log);
-    }
-    this.forget(name);
-    if (write.outcome === "gone") return { kind: "done", outcome: "gone" };
-    if (write.csr !== undefined) d.cache.update(write.csr);
-    if (write.outcome === "skipped") return { kind: "done", outcome: "skipped" };
-    d.metrics.failed.inc({ signer: csr.spec.signerName, reason });
-    log.info("CSR marked Failed", { reason, message });
-    await d.events.warning(csr, reason, message);
-    return { kind: "done", outcome: "failed" };
-  }
-
-  #transient(csr: V1CertificateSigningRequest, error: unknown, log: Logger): ReconcileResult {
-    const reason = error instanceof SignerCallError ? error.reason : "Error";
-    const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof SignerCallError && error.misconfiguration) {
-      // 401/403 mean the shim's identity or the signer's configuration is wrong: loud, but not the CSR's fault.
-      log.error("the signer refused the shim's credentials; check the client certificate, token audience and signer configuration", { reason, error: message });
-    } else if (!(error instanceof SignerCallError && error.problem?.code === "rate_limited")) {
-      log.warn("the signer did not sign; will retry", { reason, error: message });
-    }
-    this.#deps.metrics.retried.inc({ signer: csr.spec.signerName, reason });
-    const afterMs = error instanceof SignerCallError ? error.retryAfterMs : undefined;
-    return afterMs === undefined ? { kind: "retry", reason } : { kind: "retry", reason, afterMs };
-  }
-
-  /** kube-apiserver failed a write: retried with backoff; the reason and the message say it was the apiserver. */
-  #apiserverFault(csr: V1CertificateSigningRequest, error: unknown, what: string, log: Logger): ReconcileResult {
-    const reason = apiserverReason(error);
-    log.warn(`kube-apiserver failed ${what}; will retry`, { reason, error: kubeMessage(error), signedCertificateKept: this.#answers.has(csr.metadata?.name ?? "") });
-    this.#deps.metrics.retried.inc({ signer: csr.spec.signerName, reason });
-    return { kind: "retry", reason };
-  }
-
-  /** An answer that failed verification, or a 200 that is no valid answer (SignerCallError.invalidAnswer). */
-  async #badAnswer(csr: V1CertificateSigningRequest, error: VerificationError | SignerCallError, log: Logger): Promise<ReconcileResult> {
-    const d = this.#deps;
-    const name = csr.metadata?.name ?? "";
-    const count = (this.#badAnswers.get(name) ?? 0) + 1;
-    this.#badAnswers.set(name, count);
-    const verification = error instanceof VerificationError;
-    if (verification) d.metrics.verificationFailures.inc({ signer: csr.spec.signerName });
-    log.error(`the signer's answer ${verification ? "failed verification" : "is not a valid answer"}; not written`, { error: error.message, failures: count });
-    if (count >= MAX_VERIFICATION_FAILURES) {
-      return this.#fail(csr, "InvalidSignerAnswer", `the signer's answer ${verification ? "failed verification" : "was refused"} ${count} times: ${error.message}`, log);
-    }
-    const reason = verification ? "VerificationFailed" : "InvalidSignerAnswer";
-    d.metrics.retried.inc({ signer: csr.spec.signerName, reason });
-    return { kind: "retry", reason };
+  /** Writes the Failed condition of a refusal (sign-failures.ts counts, logs and records it). */
+  async #writeFailed(csr: V1CertificateSigningRequest, { reason, message }: Refusal): Promise<WriteOutcome> {
+    const write = await writeStatus(this.#deps.api, csr, setFailed(reason, message, new Date(this.#deps.now())));
+    this.#answers.delete(csr.metadata?.name ?? "");
+    if (write.csr !== undefined) this.#deps.cache.update(write.csr);
+    return write.outcome;
   }
 }
 
