@@ -115,8 +115,8 @@ async function exercise(
   const rows = perCluster.flatMap((c) => c.rows);
   const keys = (await Promise.all(meshClusters.map((c) => findPrivateKeysInCluster(c.cluster.controlPlane)))).flat();
   // Issue 13: one identity asks for more than its budget, as a runaway istiod would; then the audit check.
-  const asIstiod = cp.clientForToken(await cp.mintToken({ namespace: "istio-system", serviceAccount: "istiod" }));
-  const greedy = await runGreedyIdentity({ istiod: asIstiod, signerName: SIGNER_NAME, spiffeId: `spiffe://${TRUST_DOMAIN}/ns/shop/sa/greedy`, count: GREEDY_CSRS, timeoutMs: 60_000 });
+  const istiodKubeconfig = (await cp.kubeconfigForServiceAccount("istio-system", "istiod")).kubeconfig;
+  const greedy = await runGreedyIdentity({ istiodKubeconfig, signerName: SIGNER_NAME, spiffeId: `spiffe://${TRUST_DOMAIN}/ns/shop/sa/greedy`, count: GREEDY_CSRS, timeoutMs: 60_000 });
   const auditPath = join(stateDir, "signer", "audit.jsonl");
   const checked = await checkAudit(auditPath, meshClusters.flatMap((c) => [...c.watch.records.values()]), greedy);
   // Issue 14: pod certificates, requested by a node as the kubelet does, in the first cluster.

@@ -37,6 +37,8 @@ export interface IstiodRaOptions {
    * returns as soon as a `Failed` or `Denied` condition appears (default true), with the recorded reason.
    */
   readonly stopOnFailure?: boolean;
+  /** The CSRs' `generateName`; istiod's is `csr-workload-` (the default). The demo's greedy identity names its own. */
+  readonly csrNamePrefix?: string;
 }
 
 interface CsrStatus {
@@ -60,7 +62,7 @@ export class IstiodRa {
       body: {
         apiVersion: "certificates.k8s.io/v1",
         kind: "CertificateSigningRequest",
-        metadata: { generateName: "csr-workload-" },
+        metadata: { generateName: this.options.csrNamePrefix ?? "csr-workload-" },
         spec: {
           request: Buffer.from(request.csrPem, "utf8").toString("base64"),
           signerName: this.options.signerName,
