@@ -11,13 +11,13 @@
  * A verified answer is kept until written, so a failed status write does not sign twice. The failure
  * handling (retries, bad answers, refusals, throttling) is sign-failures.ts, shared with the CSR reconciler.
  */
-import type { CertificatesV1beta1Api, V1beta1PodCertificateRequest } from "@kubernetes/client-node";
+import type { V1beta1PodCertificateRequest } from "@kubernetes/client-node";
 import type { PodSignRequest, PodSignResponse } from "@edgeca/shared";
 import type { WriteOutcome } from "./csr-status.ts";
 import type { Logger } from "./logger.ts";
 import type { ShimMetrics } from "./metrics.ts";
 import { verifyPodAnswer } from "./pcr-answer.ts";
-import { isPcrFinished, pcrKey, setPcrIssued, setPcrRefused, writePcrStatus } from "./pcr-status.ts";
+import { isPcrFinished, pcrKey, setPcrIssued, setPcrRefused, writePcrStatus, type PcrStatusApi } from "./pcr-status.ts";
 import { ANSWER_REUSE_MS, type ReconcileResult } from "./reconcile.ts";
 import { SignFailures, type Refusal } from "./sign-failures.ts";
 import type { SignerCallError } from "./signer-call-error.ts";
@@ -27,7 +27,7 @@ import { VerificationError } from "./verify-answer.ts";
 
 export interface PcrReconcilerDeps {
   readonly cache: { get(key: string): V1beta1PodCertificateRequest | undefined; update(pcr: V1beta1PodCertificateRequest): void };
-  readonly api: CertificatesV1beta1Api;
+  readonly api: PcrStatusApi;
   readonly signer: PodSigner;
   readonly trust: TrustBundle;
   readonly metrics: ShimMetrics;

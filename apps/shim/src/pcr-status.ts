@@ -3,15 +3,35 @@
  * exactly one terminal condition — `Issued` with the chain, notBefore, beginRefreshAt and notAfter, or
  * `Denied` / `Failed` with nothing else — as kube-apiserver's ValidatePodCertificateRequestStatusUpdate
  * requires (no other condition type is accepted; a terminal status is immutable). Conflicts (409) re-read
- * and re-check; NotFound (404) means the kubelet or the cleaner deleted it.
+ * and re-check; NotFound (404) means the kubelet or the cleaner deleted it. The calls go over the shim's
+ * JSON client (apiserver-client.ts), as the CSR status writes do: faults are `ApiserverHttp<status>` or
+ * `ApiserverUnreachable` (kube-error.ts).
  */
-import type { CertificatesV1beta1Api, V1beta1PodCertificateRequest, V1Condition } from "@kubernetes/client-node";
+import type { KubeConfig, V1beta1PodCertificateRequest, V1Condition } from "@kubernetes/client-node";
 import type { PodSignResponse } from "@edgeca/shared";
+import { ApiserverClient } from "./apiserver-client.ts";
 import type { WriteOutcome } from "./csr-status.ts";
 import { kubeStatus } from "./kube-error.ts";
 
 const MAX_CONFLICTS = 5;
 const TERMINAL = new Set(["Issued", "Denied", "Failed"]);
+const PCRS = "/apis/certificates.k8s.io/v1beta1/namespaces";
+
+/** The two calls `writePcrStatus` makes; client-node's CertificatesV1beta1Api has them too. */
+export interface PcrStatusApi {
+  replaceNamespacedPodCertificateRequestStatus(param: { name: string; namespace: string; body: V1beta1PodCertificateRequest }): Promise<V1beta1PodCertificateRequest>;
+  readNamespacedPodCertificateRequest(param: { name: string; namespace: string }): Promise<V1beta1PodCertificateRequest>;
+}
+
+/** The status calls over the shim's JSON client (apiserver-client.ts): plain JSON both ways. */
+export function pcrStatusApi(kubeConfig: KubeConfig): PcrStatusApi {
+  const client = ApiserverClient.for(kubeConfig);
+  const path = (namespace: string, name: string): string => `${PCRS}/${encodeURIComponent(namespace)}/podcertificaterequests/${encodeURIComponent(name)}`;
+  return {
+    replaceNamespacedPodCertificateRequestStatus: ({ name, namespace, body }) => client.json("PUT", `${path(namespace, name)}/status`, body),
+    readNamespacedPodCertificateRequest: ({ name, namespace }) => client.json("GET", path(namespace, name)),
+  };
+}
 
 /** True once the request is issued, denied or failed: nothing may be written any more. */
 export function isPcrFinished(pcr: V1beta1PodCertificateRequest): boolean {
@@ -32,7 +52,7 @@ export function pcrKey(pcr: V1beta1PodCertificateRequest): string | undefined {
 
 /** Applies `change` to the freshest copy and replaces the status, as csr-status.ts `writeStatus` does for CSRs. */
 export async function writePcrStatus(
-  api: CertificatesV1beta1Api,
+  api: PcrStatusApi,
   pcr: V1beta1PodCertificateRequest,
   change: (fresh: V1beta1PodCertificateRequest) => V1beta1PodCertificateRequest | undefined,
 ): Promise<{ outcome: WriteOutcome; pcr?: V1beta1PodCertificateRequest }> {

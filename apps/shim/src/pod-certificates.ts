@@ -4,7 +4,7 @@
  * kube-apiserver serves certificates.k8s.io/v1beta1 podcertificaterequests (EDGECA_POD_CERTIFICATES=auto)
  * or always ("true").
  */
-import { CertificatesV1beta1Api, type KubeConfig, type V1beta1PodCertificateRequest } from "@kubernetes/client-node";
+import type { KubeConfig, V1beta1PodCertificateRequest } from "@kubernetes/client-node";
 import type { BackoffOptions } from "./backoff.ts";
 import type { Clock } from "./clock.ts";
 import { WorkController } from "./controller.ts";
@@ -13,7 +13,7 @@ import type { Logger } from "./logger.ts";
 import type { ShimMetrics } from "./metrics.ts";
 import { PcrCache, podCertificateRequestsServed } from "./pcr-cache.ts";
 import { PcrReconciler } from "./pcr-reconcile.ts";
-import { needsPodSigning } from "./pcr-status.ts";
+import { needsPodSigning, pcrStatusApi } from "./pcr-status.ts";
 import type { PodSigner } from "./signer-client.ts";
 import type { TrustBundle } from "./trust-bundle.ts";
 
@@ -63,7 +63,7 @@ export class PodCertificates {
     });
     const reconciler = new PcrReconciler({
       cache,
-      api: o.kubeConfig.makeApiClient(CertificatesV1beta1Api),
+      api: pcrStatusApi(o.kubeConfig),
       signer: o.signer,
       trust: o.trust,
       metrics: o.metrics,

@@ -5,12 +5,13 @@
  */
 import "reflect-metadata";
 import { webcrypto } from "node:crypto";
-import type { CertificatesV1beta1Api, V1beta1PodCertificateRequest } from "@kubernetes/client-node";
+import type { V1beta1PodCertificateRequest } from "@kubernetes/client-node";
 import { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, SubjectAlternativeNameExtension, X509CertificateGenerator, type X509Certificate } from "@peculiar/x509";
 import type { Bundle, PodSignRequest, PodSignResponse, SignResponse } from "@edgeca/shared";
 import { createLogger, type LogRecord } from "../../src/logger.ts";
 import { createMetrics, type ShimMetrics } from "../../src/metrics.ts";
 import { PcrReconciler } from "../../src/pcr-reconcile.ts";
+import type { PcrStatusApi } from "../../src/pcr-status.ts";
 import type { PodSigner, SignerClient } from "../../src/signer-client.ts";
 import { TrustBundle } from "../../src/trust-bundle.ts";
 import { apiError } from "./kube-errors.ts";
@@ -79,18 +80,11 @@ export class ScriptedPodSigner implements SignerClient, PodSigner {
   }
 }
 
-type StatusApi = Pick<CertificatesV1beta1Api, "replaceNamespacedPodCertificateRequestStatus" | "readNamespacedPodCertificateRequest">;
-
 /** The status subresource of PodCertificateRequests in memory: a stale resourceVersion is 409, a missing object 404. */
-export class FakePcrApi implements StatusApi {
+export class FakePcrApi implements PcrStatusApi {
   readonly objects = new Map<string, V1beta1PodCertificateRequest>();
   readonly calls: string[] = [];
   #version = 100;
-
-  get api(): CertificatesV1beta1Api {
-    // The PCR status writes call nothing else (pcr-status.ts); a call to anything else fails loudly.
-    return this as StatusApi as CertificatesV1beta1Api;
-  }
 
   put(pcr: V1beta1PodCertificateRequest): V1beta1PodCertificateRequest {
     const stored = structuredClone(pcr);
@@ -150,7 +144,7 @@ export function pcrRig(rootPem: string): PcrRig {
           if (cache.has(key)) cache.set(key, pcr);
         },
       },
-      api: api.api,
+      api,
       signer,
       trust: new TrustBundle(signer, () => rig.now),
       metrics,
