@@ -47,19 +47,11 @@ export class BenchKubeClient {
 
   /**
    * Sends a request and hands back the response stream (for watches); `timeoutMs` bounds a silent stream.
-   * A kept-alive connection the apiserver closed just as it was reused fails with ECONNRESET before any
-   * answer: that request is sent once more on a fresh connection (Node's http docs, `request.reusedSocket`).
+   * Never retried here: kube-retry.ts's withRetries is the bench's one retry layer (a connection broken
+   * before any answer fails with its code, ECONNRESET or EPIPE, for it to see), and the collector reopens
+   * its watch itself.
    */
   async open(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<IncomingMessage> {
-    try {
-      return await this.openOnce(method, path, body, timeoutMs);
-    } catch (error) {
-      if (!(error instanceof Error && "reusedSocket" in error && error.reusedSocket === true)) throw error;
-      return await this.openOnce(method, path, body, timeoutMs);
-    }
-  }
-
-  private async openOnce(method: string, path: string, body: unknown, timeoutMs: number): Promise<IncomingMessage> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { accept: "application/json" };
     if (payload !== undefined) {
@@ -72,8 +64,7 @@ export class BenchKubeClient {
       req.on("timeout", () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
       // Name the call: a bare "socket hang up" says nothing about which of thousands failed.
       req.on("error", (error: NodeJS.ErrnoException) => {
-        const reusedSocket = req.reusedSocket && error.code === "ECONNRESET";
-        reject(Object.assign(new Error(`${method} ${path}: ${error.message}`, { cause: error }), { code: error.code, reusedSocket }));
+        reject(Object.assign(new Error(`${method} ${path}: ${error.message}`, { cause: error }), { code: error.code }));
       });
       req.end(payload);
     });

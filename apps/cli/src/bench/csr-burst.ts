@@ -7,10 +7,9 @@
 import { webcrypto } from "node:crypto";
 import { createIstioCsr, type CsrKeyType } from "@edgeca/testenv";
 import type { BenchKubeAnswer as Answer, BenchKubeClient } from "./bench-kube-client.ts";
+import { MAX_TRIES, withRetries } from "./kube-retry.ts";
 
 const CSR_PATH = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
-/** Tries per request on 409 / 429 / 5xx (bounded: a run never retries forever). */
-const MAX_TRIES = 5;
 
 /** One workload's request, made before the burst (key generation is not what is measured). */
 export interface PreparedCsr {
@@ -123,34 +122,4 @@ async function existingOwn(client: BenchKubeClient, name: string, signerName: st
   const found = (answer.json as { spec?: { signerName?: string } } | undefined)?.spec?.signerName;
   if (found !== signerName) throw new Error(`create ${name}: it exists already, for signer ${String(found)} (a CSR left from another run?)`);
   return answer;
-}
-
-/** A broken keep-alive connection (the apiserver closed it as the request went out): worth another try. */
-function isConnectionReset(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === "ECONNRESET" || code === "EPIPE";
-}
-
-/**
- * Runs `call` until it succeeds: 429, 5xx and a reset connection are retried (bounded, after a short
- * pause), `passThrough` statuses are handed back like a success, anything else throws with the
- * apiserver's message.
- */
-async function withRetries(call: () => Promise<Answer>, what: string, onRetry: () => void, passThrough: readonly number[] = []): Promise<Answer> {
-  for (let attempt = 1; ; attempt++) {
-    let answer: Answer;
-    try {
-      answer = await call();
-    } catch (error) {
-      if (!isConnectionReset(error) || attempt >= MAX_TRIES) throw error;
-      onRetry();
-      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-      continue;
-    }
-    if ((answer.status >= 200 && answer.status < 300) || passThrough.includes(answer.status)) return answer;
-    const transient = answer.status === 429 || answer.status >= 500;
-    if (!transient || attempt >= MAX_TRIES) throw new Error(`${what}: HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
-    onRetry();
-    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-  }
 }

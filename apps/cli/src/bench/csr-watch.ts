@@ -6,6 +6,7 @@
 import type { IncomingMessage } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BenchKubeClient } from "./bench-kube-client.ts";
+import { withRetries } from "./kube-retry.ts";
 
 const CSR_PATH = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
 
@@ -89,8 +90,7 @@ export class CsrCollector {
   }
 
   private async relist(): Promise<void> {
-    const answer = await this.client.send("GET", `${CSR_PATH}?${this.selector}`);
-    if (answer.status !== 200) throw new Error(`listing CSRs of ${this.signerName}: HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
+    const answer = await withRetries(() => this.client.send("GET", `${CSR_PATH}?${this.selector}`), `listing CSRs of ${this.signerName}`);
     const list = answer.json as { metadata?: { resourceVersion?: string }; items?: CsrObject[] };
     for (const item of list.items ?? []) this.note(item);
     this.resourceVersion = list.metadata?.resourceVersion ?? "";

@@ -10,6 +10,7 @@ import { percentile } from "../demo/percentile.ts";
 import type { BenchKubeClient } from "./bench-kube-client.ts";
 import { prepareCsrs, runBurst, type PreparedCsr } from "./csr-burst.ts";
 import { CsrCollector } from "./csr-watch.ts";
+import { withRetries } from "./kube-retry.ts";
 import { EDGECA_SIGNER, KCM_SIGNER, startE2eStack, TRUST_DOMAIN, type E2eStack } from "./e2e-stack.ts";
 import { verifyIssued } from "./issued-verification.ts";
 
@@ -168,12 +169,11 @@ const signalOf = (options: E2eBenchOptions): { signal?: AbortSignal } => (option
 /** Deletes the signer's CSRs and waits (bounded) until they are gone, so the next burst starts clean. */
 async function deleteCsrs(admin: BenchKubeClient, signerName: string): Promise<void> {
   const path = `/apis/certificates.k8s.io/v1/certificatesigningrequests?fieldSelector=${encodeURIComponent(`spec.signerName=${signerName}`)}`;
-  const deleted = await admin.send("DELETE", path);
-  if (deleted.status !== 200) throw new Error(`deleting the CSRs of ${signerName}: HTTP ${deleted.status}: ${deleted.text.slice(0, 300)}`);
+  await withRetries(() => admin.send("DELETE", path), `deleting the CSRs of ${signerName}`);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const left = await admin.send("GET", `${path}&limit=1`);
-    if (left.status === 200 && ((left.json as { items?: unknown[] }).items ?? []).length === 0) break;
+    const left = await withRetries(() => admin.send("GET", `${path}&limit=1`), `listing the CSRs of ${signerName} left`);
+    if (((left.json as { items?: unknown[] }).items ?? []).length === 0) break;
     await sleep(250);
   }
   // Let the informers of both signers settle the deletions before the next burst is measured.
