@@ -43,10 +43,14 @@ export function cpuSecondsOf(pid: number): number | undefined {
 
 /**
  * User + system CPU seconds so far of this process's threads that `pick` selects by thread id and name
- * (/proc/self/task/<tid>/stat; the main thread's id is the pid, Node's worker threads are "WorkerThread").
+ * (/proc/self/task/<tid>/stat; the main thread's id is the pid and its name "MainThread"; Node names a
+ * worker thread after Worker's `name` option, "WorkerThread" without one, cut to the kernel's 15 bytes).
+ * Undefined when `pick` selects no thread, so a lookup that misses shows as a missing figure, not as 0 s.
+ * A picked thread that ends takes its seconds with it: pick threads that outlive the measurement.
  */
-export function ownThreadsCpuSeconds(pick: (tid: number, name: string) => boolean): number {
+export function ownThreadsCpuSeconds(pick: (tid: number, name: string) => boolean): number | undefined {
   let ticks = 0;
+  let picked = 0;
   for (const entry of readdirSync("/proc/self/task")) {
     try {
       const text = readFileSync(`/proc/self/task/${entry}/stat`, "utf8");
@@ -54,11 +58,12 @@ export function ownThreadsCpuSeconds(pick: (tid: number, name: string) => boolea
       if (!pick(Number(entry), name)) continue;
       const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
       ticks += Number(fields[11]) + Number(fields[12]);
+      picked += 1;
     } catch {
       // The thread ended while we looked.
     }
   }
-  return ticks / clockTicks();
+  return picked === 0 ? undefined : ticks / clockTicks();
 }
 
 /** This process's user + system CPU seconds so far. */
