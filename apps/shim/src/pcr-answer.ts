@@ -4,22 +4,24 @@
  * requested key and exactly one URI SAN `spiffe://<trust domain>/ns/<spec namespace>/sa/<spec ServiceAccount>`,
  * then what kube-apiserver would refuse on the status write (ValidatePodCertificateRequestStatusUpdate):
  * the status times equal the leaf's, lifetime in [1 h, maxExpirationSeconds], notBefore within 5 min of
- * now, beginRefreshAt at least 10 min inside the validity.
+ * now, beginRefreshAt at least 10 min inside the validity. The chain is decoded and the leaf parsed once
+ * (verifyAnswerChain), and the SANs read with the same strict readers as for CSRs.
  */
 import type { V1beta1PodCertificateRequest } from "@kubernetes/client-node";
 import { parseWorkloadId, POD_MIN_EXPIRATION_SECONDS, POD_REFRESH_MARGIN_SECONDS, type PodSignResponse } from "@edgeca/shared";
-import { readCertificates, VerificationError, verifyAnswer, type ChainCertificate } from "./verify-answer.ts";
+import { checkSans, VerificationError, verifyAnswerChain, type ChainCertificate } from "./verify-answer.ts";
 
 const NOT_BEFORE_SKEW_MS = 5 * 60_000;
 
 /** Verifies `answer` for `pcr` against `roots` at `now` (ms); throws a VerificationError naming the check. */
 export function verifyPodAnswer(pcr: V1beta1PodCertificateRequest, answer: PodSignResponse, roots: readonly ChainCertificate[], now: number): void {
   const spec = pcr.spec;
-  const [leaf] = readCertificates(answer.certificateChain, "the chain");
-  if (leaf === undefined) throw new VerificationError("empty chain");
-  const uris = leaf.node.subjectAltName?.split(", ").filter((n) => n.startsWith("URI:")).map((n) => n.slice(4)) ?? [];
+  const { leaf, sans } = verifyAnswerChain(Buffer.from(spec.pkixPublicKey ?? "", "base64"), answer.certificateChain, roots, now, undefined);
+  const uris = sans.filter((n) => n.startsWith("uri:")).map((n) => n.slice(4));
   const [uri] = uris;
   if (uris.length !== 1 || uri === undefined) throw new VerificationError(`the leaf carries ${uris.length} URI SANs, not one SPIFFE ID`);
+  // Nothing but that one URI SAN.
+  checkSans(sans, [`uri:${uri}`]);
   let id;
   try {
     id = parseWorkloadId(uri);
@@ -29,7 +31,6 @@ export function verifyPodAnswer(pcr: V1beta1PodCertificateRequest, answer: PodSi
   if (id.namespace !== pcr.metadata?.namespace || id.serviceAccount !== spec.serviceAccountName) {
     throw new VerificationError(`the leaf's SPIFFE ID ${uri} is not the request's namespace "${pcr.metadata?.namespace ?? ""}" and ServiceAccount "${spec.serviceAccountName}"`);
   }
-  verifyAnswer({ spki: Buffer.from(spec.pkixPublicKey ?? "", "base64"), sans: [`uri:${uri}`] }, answer.certificateChain, roots, now);
 
   const notBefore = Date.parse(answer.notBefore);
   const notAfter = Date.parse(answer.notAfter);

@@ -52,7 +52,7 @@ export function readRequest(pem: string): RequestedCertificate {
 }
 
 /** Splits PEM into certificates; refuses anything but CERTIFICATE blocks separated by whitespace. */
-export function readCertificates(pem: string, what: string): ChainCertificate[] {
+function readCertificates(pem: string, what: string): ChainCertificate[] {
   return decodeCertificates(pem, what).map((der, i) => parseChainCertificate(der, i, what));
 }
 
@@ -83,12 +83,20 @@ export function readRoots(bundlePem: string): ChainCertificate[] {
  * the first check that failed.
  */
 export function verifyAnswer(request: RequestedCertificate, chainPem: string, roots: readonly ChainCertificate[], now: number): void {
+  verifyAnswerChain(request.spki, chainPem, roots, now, request.sans);
+}
+
+/**
+ * verifyAnswer for the key `spki`, resolving the leaf (parsed once) and its SANs; with `expectedSans`
+ * undefined the SAN check (4) is the caller's (pcr-answer.ts: a PodCertificateRequest names no SANs).
+ */
+export function verifyAnswerChain(spki: Uint8Array, chainPem: string, roots: readonly ChainCertificate[], now: number, expectedSans: readonly string[] | undefined): { leaf: ChainCertificate; sans: readonly string[] } {
   const ders = decodeCertificates(chainPem, "the chain");
   const [leafDer] = ders;
   if (leafDer === undefined) throw new VerificationError("empty chain");
   const leaf = parseChainCertificate(leafDer, 0, "the chain");
 
-  if (!sameKey(leaf, request.spki)) throw new VerificationError("the leaf's public key is not the CSR's");
+  if (!sameKey(leaf, spki)) throw new VerificationError("the leaf's public key is not the CSR's");
 
   if (ders.length === 1) {
     verifyTop(leaf, roots);
@@ -109,13 +117,19 @@ export function verifyAnswer(request: RequestedCertificate, chainPem: string, ro
   } catch (error) {
     throw new VerificationError(`the leaf's SAN extension does not parse: ${messageOf(error)}`, { cause: error });
   }
-  if (issued.join("\n") !== request.sans.join("\n")) {
-    throw new VerificationError(`the leaf's SANs [${issued.join(", ")}] are not the requested [${request.sans.join(", ")}]`);
-  }
+  if (expectedSans !== undefined) checkSans(issued, expectedSans);
 
   const { notBefore, notAfter } = leaf.parsed;
   if (!(notBefore.getTime() <= now && now < notAfter.getTime())) {
     throw new VerificationError(`the leaf is not valid now (valid ${notBefore.toISOString()} to ${notAfter.toISOString()})`);
+  }
+  return { leaf, sans: issued };
+}
+
+/** Check 4: the leaf's SANs (sorted "type:value") are exactly the requested ones. */
+export function checkSans(issued: readonly string[], requested: readonly string[]): void {
+  if (issued.join("\n") !== requested.join("\n")) {
+    throw new VerificationError(`the leaf's SANs [${issued.join(", ")}] are not the requested [${requested.join(", ")}]`);
   }
 }
 

@@ -23,7 +23,8 @@ export const POD_SIGNER = "example.com/foo";
 /** A root that issues pod leaves with the validity and SAN the test asks for. */
 export interface PodIssuer {
   readonly rootPem: string;
-  issue(spkiBase64: string, options: { san: string; notBefore: Date; notAfter: Date }): Promise<string>;
+  /** A leaf for the key with URI SAN `san` (and `dns` names, when given) and the validity asked for. */
+  issue(spkiBase64: string, options: { san: string; dns?: readonly string[]; notBefore: Date; notAfter: Date }): Promise<string>;
 }
 
 export async function createPodIssuer(): Promise<PodIssuer> {
@@ -48,7 +49,10 @@ export async function createPodIssuer(): Promise<PodIssuer> {
         signingAlgorithm: SIGN,
         notBefore: o.notBefore,
         notAfter: o.notAfter,
-        extensions: [new SubjectAlternativeNameExtension([{ type: "url", value: o.san }], true), new BasicConstraintsExtension(false, undefined, true)],
+        extensions: [
+          new SubjectAlternativeNameExtension([{ type: "url", value: o.san }, ...(o.dns ?? []).map((value) => ({ type: "dns" as const, value }))], true),
+          new BasicConstraintsExtension(false, undefined, true),
+        ],
       });
       return leaf.toString("pem");
     },
