@@ -86,4 +86,34 @@ describe("UpstreamPool", () => {
     expect(await burst(4)).toEqual(Array(4).fill(200));
     expect(origin.accepted()).toBe(20);
   });
+
+  it("at its connection cap, resends on new connections when every connection had been ended (none waits forever, none goes on a used one)", async () => {
+    origin = await startEndingOrigin();
+    pool = new UpstreamPool([{ host: "127.0.0.1", port: origin.port }], { maxConnections: 4 });
+    const burst = async (n: number): Promise<number[]> => Promise.all(Array.from({ length: n }, async () => (await (pool as UpstreamPool).send(request)).status));
+    expect(await burst(4)).toEqual(Array(4).fill(200));
+    expect(origin.accepted()).toBe(4);
+    origin.endIdle();
+    // Each of the 4 meets an ended connection and is resent while the pool is at its cap.
+    const settled = await Promise.race([burst(4), new Promise<string>((resolve) => setTimeout(() => { resolve("still waiting after 5 s"); }, 5_000))]);
+    expect(settled).toEqual(Array(4).fill(200));
+    expect(origin.accepted()).toBe(8);
+    // More requests than the cap: the cap holds, and the connections made for the resends serve them.
+    expect(await burst(12)).toEqual(Array(12).fill(200));
+    expect(origin.accepted()).toBe(8);
+  });
+
+  it("at its cap, gives a resend a new connection rather than one another request just released", async () => {
+    origin = await startEndingOrigin();
+    pool = new UpstreamPool([{ host: "127.0.0.1", port: origin.port }], { maxConnections: 2 });
+    const send = async (): Promise<number> => (await (pool as UpstreamPool).send(request)).status;
+    expect(await Promise.all([send(), send()])).toEqual([200, 200]);
+    origin.endIdle();
+    // Two requests on the two ended connections, a third waiting at the cap: the resends must not be
+    // handed a connection the third request (or another resend) used, only new ones.
+    expect(await Promise.all([send(), send(), send()])).toEqual([200, 200, 200]);
+    // 2 ended + 1 for the third request + 1 for each resend.
+    expect(origin.accepted()).toBe(5);
+  });
 });
+

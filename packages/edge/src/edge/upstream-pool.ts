@@ -3,7 +3,7 @@
  * workerd's own sockets (Miniflare's `unsafeDirectSockets`), each request to the origin with the fewest
  * requests in flight. This replaces web streams and `dispatchFetch`: no Request or Response objects, no
  * Miniflare entry worker in the path, and not node:http's client either — each request is one write of
- * a prepared head and the body, and each answer is read by http1-answer-parser.ts.
+ * a prepared head and the body, and each answer is read by http1-answer-parser.ts (upstream-connection.ts).
  *
  * Kept over undici (issue 11) by measurement: the same edge with undici 8's Pool (64 connections, no
  * pipelining, keep-alive) in its place, against the same workerd in the same run, alternating slices of
@@ -12,24 +12,9 @@
  * 16 in flight 1.33/1.56/1.49, 1.10/1.14/1.36, 0.89/0.93/1.07. undici was never cheaper; dispatch came
  * within noise at 16 in flight, and p50 at 1 in flight was higher with either (packages/edge/README.md).
  */
-import { connect, type Socket } from "node:net";
-import { AnswerSyntaxError, parseAnswer, type ParsedAnswer } from "./http1-answer-parser.ts";
+import { UpstreamConnection, UpstreamError, type EdgeOrigin, type UpstreamRequest } from "./upstream-connection.ts";
 
-/** A plain-HTTP origin on loopback (a workerd socket serving the Worker). */
-export interface EdgeOrigin {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** One request as the edge forwards it. */
-export interface UpstreamRequest {
-  readonly method: string;
-  /** Origin-form target, already checked (request-target.ts). */
-  readonly path: string;
-  /** Flat `[name, value, …]`, already filtered (see forwarded-headers.ts); values hold no CR or LF. */
-  readonly headers: readonly string[];
-  readonly body: readonly Buffer[];
-}
+export { UpstreamError, type EdgeOrigin, type UpstreamRequest } from "./upstream-connection.ts";
 
 /** The upstream's whole answer (answers are small; reading it whole frees the connection before any delay). */
 export interface UpstreamAnswer {
@@ -38,154 +23,152 @@ export interface UpstreamAnswer {
   readonly body: Buffer;
 }
 
-/** The exchange with the upstream failed before a complete answer arrived; the message says how. */
-export class UpstreamError extends Error {
-  override readonly name = "UpstreamError";
+export interface UpstreamPoolOptions {
+  /** Upper bound of connections per origin (default 64: more than any client here keeps in flight, few enough for workerd). */
+  readonly maxConnections?: number;
 }
 
-/** Upper bound of connections per origin: more than any client here keeps in flight, few enough for workerd. */
-const MAX_CONNECTIONS = 64;
+const DEFAULT_MAX_CONNECTIONS = 64;
 
-/** How one exchange on one connection ended. */
-type Outcome = { readonly ok: true; readonly answer: ParsedAnswer; readonly written: boolean } | { readonly ok: false; readonly error: Error; readonly received: number };
-
-function head(req: UpstreamRequest): Buffer {
-  let text = `${req.method} ${req.path} HTTP/1.1\r\n`;
-  for (let i = 0; i + 1 < req.headers.length; i += 2) text += `${req.headers[i] ?? ""}: ${req.headers[i + 1] ?? ""}\r\n`;
-  // Header values arrive from Node's parser as latin1 strings; the cf blob is ASCII (escaped JSON).
-  return Buffer.from(`${text}\r\n`, "latin1");
+/** A connection handed out, and whether it carried an exchange before (so its origin may have ended it). */
+interface Acquired {
+  readonly connection: UpstreamConnection;
+  readonly reused: boolean;
 }
 
-/** Writes `req` on `socket` and reads one answer; never rejects (the caller decides about retrying). */
-function exchange(socket: Socket, req: UpstreamRequest): Promise<Outcome> {
-  return new Promise((resolve) => {
-    let received: Buffer = Buffer.alloc(0);
-    let written = false;
-    let settled = false;
-    const finish = (outcome: Outcome): void => {
-      if (settled) return;
-      settled = true;
-      socket.off("data", onData).off("end", onEnd).off("close", onEnd).off("error", onError);
-      resolve(outcome);
-    };
-    const attempt = (ended: boolean): void => {
-      try {
-        const answer = parseAnswer(received, req.method, ended);
-        if (answer !== undefined) finish({ ok: true, answer, written });
-      } catch (error) {
-        finish({ ok: false, error: error instanceof AnswerSyntaxError ? error : new UpstreamError(String(error)), received: received.length });
-      }
-    };
-    const onData = (chunk: Buffer): void => {
-      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
-      attempt(false);
-    };
-    const onEnd = (): void => {
-      attempt(true);
-    };
-    // workerd may answer before it has read the whole body (the Worker refuses a large body by its
-    // declared length) and reset the connection while the rest is being written: an answer already read
-    // whole is the Worker's, so a reset after it is not an upstream failure.
-    const onError = (error: Error): void => {
-      try {
-        const answer = parseAnswer(received, req.method, true);
-        if (answer !== undefined) finish({ ok: true, answer, written: false });
-      } catch {
-        finish({ ok: false, error, received: received.length });
-      }
-    };
-    socket.on("data", onData).on("end", onEnd).on("close", onEnd).on("error", onError);
-    socket.cork();
-    socket.write(head(req));
-    for (const chunk of req.body) socket.write(chunk);
-    socket.write(Buffer.alloc(0), () => {
-      written = true;
-    });
-    socket.uncork();
-  });
+/** A request waiting for a connection at the cap; `fresh`: it must get a new one (a resend). */
+interface Waiter {
+  readonly fresh: boolean;
+  readonly resolve: (got: Acquired | Error) => void;
 }
 
 /** Keep-alive connections to one origin, reused last-in first-out so a light load keeps few warm. */
 class OriginConnections {
-  readonly #idle: Socket[] = [];
-  readonly #waiting: ((socket: Socket | Error) => void)[] = [];
-  #open = 0;
+  readonly #idle: UpstreamConnection[] = [];
+  readonly #waiting: Waiter[] = [];
+  /** Connections open or opening, counted until this pool drops them (not when their close event comes). */
+  readonly #counted = new Set<UpstreamConnection>();
+  #opening = 0;
   inFlight = 0;
 
   readonly origin: EdgeOrigin;
+  readonly #max: number;
+  readonly #onIdleGone = (connection: UpstreamConnection): void => {
+    // Only an idle connection is this pool's to drop; one in use is released by whoever holds it.
+    const at = this.#idle.indexOf(connection);
+    if (at < 0) return;
+    this.#idle.splice(at, 1);
+    this.#drop(connection);
+    this.#serveNext();
+  };
 
   // No parameter property: this file also runs in the edge's worker threads under Node's type stripping.
-  constructor(origin: EdgeOrigin) {
+  constructor(origin: EdgeOrigin, max: number) {
     this.origin = origin;
+    this.#max = max;
+  }
+
+  /** A usable idle connection, at once, unless a fresh one is asked for or none is idle. */
+  takeIdle(fresh: boolean): Acquired | undefined {
+    if (fresh) return undefined;
+    for (let c = this.#idle.pop(); c !== undefined; c = this.#idle.pop()) {
+      if (c.usable) {
+        c.socket.ref();
+        return { connection: c, reused: true };
+      }
+      // An idle connection the origin has ended (its FIN read) can only fail: it is dropped, not tried.
+      this.#drop(c);
+    }
+    return undefined;
   }
 
   /** An open connection: an idle one (`reused`) or, when none is usable or `fresh` is asked, a new one. */
-  async acquire(fresh = false): Promise<{ socket: Socket; reused: boolean }> {
-    for (let s = fresh ? undefined : this.#idle.pop(); s !== undefined; s = this.#idle.pop()) {
-      // An idle connection the origin has ended (its FIN read) can only fail: it is dropped, not tried.
-      if (!s.destroyed && s.writable && !s.readableEnded) return { socket: s.ref(), reused: true };
-      s.destroy();
+  async acquire(fresh: boolean): Promise<Acquired> {
+    const idle = this.takeIdle(fresh);
+    if (idle !== undefined) return idle;
+    // At the cap, a resend takes the slot of an idle connection rather than wait for a busy one.
+    if (this.#open >= this.#max && fresh) {
+      const spare = this.#idle.shift();
+      if (spare !== undefined) this.#drop(spare);
     }
-    if (this.#open >= MAX_CONNECTIONS) {
-      const handed = await new Promise<Socket | Error>((resolve) => this.#waiting.push(resolve));
-      if (handed instanceof Error) throw handed;
-      return { socket: handed, reused: true };
+    if (this.#open >= this.#max) {
+      const got = await new Promise<Acquired | Error>((resolve) => this.#waiting.push({ fresh, resolve }));
+      if (got instanceof Error) throw got;
+      return got;
     }
-    return { socket: await this.#connect(), reused: false };
+    return { connection: await this.#connect(), reused: false };
   }
 
   /** Returns a connection after an exchange; anything not cleanly reusable is closed. */
-  release(socket: Socket, reusable: boolean): void {
-    if (!reusable || socket.destroyed) {
-      socket.destroy();
-      const next = this.#waiting.shift();
-      if (next !== undefined) this.#connect().then(next, next);
+  release(connection: UpstreamConnection, reusable: boolean): void {
+    if (!reusable || !connection.usable) {
+      this.#drop(connection);
+      this.#serveNext();
       return;
     }
     const next = this.#waiting.shift();
-    if (next !== undefined) next(socket);
-    // Idle connections must not keep the process alive.
-    else this.#idle.push(socket.unref());
-  }
-
-  #connect(): Promise<Socket> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: this.origin.host, port: this.origin.port, noDelay: true });
-      this.#open += 1;
-      const onConnectError = (error: Error): void => {
-        reject(new UpstreamError(error.message, { cause: error }));
-      };
-      socket.once("error", onConnectError);
-      socket.once("connect", () => {
-        socket.off("error", onConnectError);
-        resolve(socket);
-      });
-      // Errors between exchanges (a reset on an idle connection) only end the connection, and so does
-      // the origin's end of an idle one (workerd ends connections idle for 5 s).
-      socket.on("error", () => undefined);
-      socket.on("end", () => {
-        if (this.#idle.includes(socket)) socket.destroy();
-      });
-      socket.once("close", () => {
-        this.#open -= 1;
-        const at = this.#idle.indexOf(socket);
-        if (at >= 0) this.#idle.splice(at, 1);
-      });
-    });
+    if (next === undefined) {
+      // Idle connections must not keep the process alive.
+      connection.socket.unref();
+      this.#idle.push(connection);
+    } else if (next.fresh) {
+      // A resend never goes on a connection that served before: this one gives up its slot for a new one.
+      this.#drop(connection);
+      this.#connectFor(next);
+    } else next.resolve({ connection, reused: true });
   }
 
   close(): void {
-    for (const s of this.#idle.splice(0)) s.destroy();
-    for (const w of this.#waiting.splice(0)) w(new UpstreamError("the edge is closing"));
+    for (const c of this.#idle.splice(0)) this.#drop(c);
+    for (const w of this.#waiting.splice(0)) w.resolve(new UpstreamError("the edge is closing"));
+  }
+
+  get #open(): number {
+    return this.#counted.size + this.#opening;
+  }
+
+  #drop(connection: UpstreamConnection): void {
+    this.#counted.delete(connection);
+    connection.destroy();
+  }
+
+  /** A slot came free: the first waiter gets a new connection. */
+  #serveNext(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) this.#connectFor(next);
+  }
+
+  #connectFor(waiter: Waiter): void {
+    this.#connect().then(
+      (connection) => {
+        waiter.resolve({ connection, reused: false });
+      },
+      (error: unknown) => {
+        waiter.resolve(error instanceof Error ? error : new UpstreamError(String(error)));
+      },
+    );
+  }
+
+  async #connect(): Promise<UpstreamConnection> {
+    this.#opening += 1;
+    try {
+      const connection = await UpstreamConnection.open(this.origin, this.#onIdleGone);
+      this.#counted.add(connection);
+      return connection;
+    } finally {
+      this.#opening -= 1;
+    }
   }
 }
 
 export class UpstreamPool {
   readonly #origins: OriginConnections[];
 
-  constructor(origins: readonly EdgeOrigin[]) {
+  constructor(origins: readonly EdgeOrigin[], options: UpstreamPoolOptions = {}) {
     if (origins.length === 0) throw new Error("edge: at least one upstream origin is needed");
-    this.#origins = origins.map((o) => new OriginConnections(o));
+    const max = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (!Number.isInteger(max) || max < 1) throw new RangeError(`edge: maxConnections must be a positive integer, got ${max}`);
+    this.#origins = origins.map((o) => new OriginConnections(o, max));
   }
 
   /** Sends `req` to the least busy origin and resolves with its complete answer. */
@@ -208,14 +191,15 @@ export class UpstreamPool {
 
 async function sendOn(origin: OriginConnections, req: UpstreamRequest): Promise<UpstreamAnswer> {
   for (let attempt = 0; ; attempt += 1) {
-    const { socket, reused } = await origin.acquire(attempt > 0);
-    const outcome = await exchange(socket, req);
+    const fresh = attempt > 0;
+    const { connection, reused } = origin.takeIdle(fresh) ?? (await origin.acquire(fresh));
+    const outcome = await connection.exchange(req);
     if (outcome.ok) {
       const { answer, written } = outcome;
-      origin.release(socket, answer.reusable && written && answer.rest.length === 0);
+      origin.release(connection, answer.reusable && written && answer.rest.length === 0);
       return { status: answer.status, rawHeaders: answer.rawHeaders, body: answer.body };
     }
-    origin.release(socket, false);
+    origin.release(connection, false);
     // A kept-alive connection the origin closed just before this request got nothing back: the request
     // was not processed, so it goes once more on a fresh connection (what browsers and proxies do) — not
     // on another idle one, which the origin may have ended at the same moment.
