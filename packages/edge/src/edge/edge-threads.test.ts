@@ -1,7 +1,7 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEchoOrigin, ECHO_CF_BLOB_HEADER, type Echo, type EchoOrigin } from "../../testing/echo-origin.ts";
-import { startEdgeThreads } from "./edge-threads.ts";
+import { edgeThreadExecArgv, startEdgeThreads } from "./edge-threads.ts";
 import { call } from "../../testing/edge-test-client.ts";
 import { createTestCa, type TestCa } from "@edgeca/testenv";
 
@@ -38,5 +38,12 @@ describe("the edge on worker threads", () => {
 
   it("refuses a thread count outside 1–16", async () => {
     await expect(startEdgeThreads({ clientCaPem: clientCa.certPem, upstream: { origins: [origin], cfBlobHeader: ECHO_CF_BLOB_HEADER } }, 0)).rejects.toThrow(/from 1 to 16, got 0/);
+  });
+
+  it("starts its threads without a tsx loader when Node strips types itself, keeping every other option", () => {
+    const argv = ["--import", "tsx", "--cpu-prof", "--require=/repo/node_modules/tsx/dist/preflight.cjs", "--import", "./other.mjs", "--loader", "tsx/esm", "--max-old-space-size=512"];
+    expect(edgeThreadExecArgv(argv, true)).toEqual(["--cpu-prof", "--import", "./other.mjs", "--max-old-space-size=512"]);
+    expect(edgeThreadExecArgv(argv, false)).toEqual(argv);
+    expect(edgeThreadExecArgv(["--import", "./tsxfoo.mjs"], true)).toEqual(["--import", "./tsxfoo.mjs"]);
   });
 });

@@ -10,6 +10,33 @@ import { createServerCertificate } from "./server-certificate.ts";
 
 const ENTRY = new URL("./edge-thread.ts", import.meta.url);
 
+/** `--import tsx`, `--require=/…/tsx/…` and the like: a TypeScript loader named in the process's options. */
+const LOADER_FLAGS = new Set(["--import", "--require", "-r", "--loader", "--experimental-loader"]);
+const isTsx = (value: string): boolean => /(^|[\\/])tsx([\\/]|$)/.test(value);
+
+/**
+ * The thread's Node options: the process's, less a tsx loader when this Node strips types itself. The edge
+ * is erasable TypeScript (edge-thread.ts), and tsx's transform wraps every function a request creates in a
+ * naming helper, a cost per request on the thread.
+ */
+export function edgeThreadExecArgv(execArgv: readonly string[], stripsTypes: boolean): string[] {
+  if (!stripsTypes) return [...execArgv];
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i += 1) {
+    const arg = execArgv[i] ?? "";
+    const eq = arg.indexOf("=");
+    if (eq > 0 && LOADER_FLAGS.has(arg.slice(0, eq)) && isTsx(arg.slice(eq + 1))) continue;
+    if (LOADER_FLAGS.has(arg) && isTsx(execArgv[i + 1] ?? "")) {
+      i += 1;
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
+}
+
+const EXEC_ARGV = edgeThreadExecArgv(process.execArgv, Boolean(process.features.typescript));
+
 function nextMessage(worker: Worker): Promise<EdgeThreadMessage> {
   return new Promise((resolve, reject) => {
     const onExit = (code: number): void => {
@@ -31,7 +58,7 @@ interface EdgeThread {
 }
 
 async function startThread(options: EdgeEmulatorOptions): Promise<EdgeThread> {
-  const worker = new Worker(ENTRY, { workerData: options });
+  const worker = new Worker(ENTRY, { workerData: options, execArgv: EXEC_ARGV });
   const exited = new Promise<void>((resolve) => worker.once("exit", () => { resolve(); }));
   // A thread that fails later must not take the caller's process with it (an unheard "error" would):
   // it is reported, and the threads left keep serving the port.
