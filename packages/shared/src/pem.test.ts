@@ -51,6 +51,23 @@ describe("decodePem", () => {
       expect(decodePem(`-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`, "CERTIFICATE")).toEqual(element);
     }
   });
+  it("refuses a body with any one character replaced by one outside base64, wherever it is", () => {
+    // Lines of 64 and 76 characters (the fast path reads whole groups of four) and a short last line.
+    const element = Uint8Array.of(0x04, 100, ...crypto.getRandomValues(new Uint8Array(100)));
+    const text = btoa(String.fromCharCode(...element));
+    for (const width of [64, 76]) {
+      const lines = text.match(new RegExp(`.{1,${width}}`, "g")) ?? [];
+      const body = lines.join("\n");
+      expect(decodePem(`-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`, "CERTIFICATE")).toEqual(element);
+      for (let at = 0; at < body.length; at++) {
+        if (body[at] === "\n") continue;
+        for (const bad of ["*", " ", "-", "\u00e9", "\u0141"]) {
+          const corrupt = body.slice(0, at) + bad + body.slice(at + 1);
+          expect(() => decodePem(`-----BEGIN CERTIFICATE-----\n${corrupt}\n-----END CERTIFICATE-----\n`, "CERTIFICATE"), `${width} ${at} ${bad}`).toThrow(PemError);
+        }
+      }
+    }
+  });
   it("refuses padding anywhere but at the end, and bodies whose length is not a multiple of 4", () => {
     const block = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
     for (const body of ["MAMC=QU=", "MAMCAQU=\nMA==", "MAMCAQU\n=A==", "MAMCAQ===", "MAMCAQU", "MAMCAQ", "MAMCA===", "===="]) {
