@@ -9,7 +9,7 @@ import type { AuditRecord } from "@edgeca/shared";
 import { startEdgeEmulator, startEdgeThreads, type EdgeEmulatorOptions, type EdgeOrigin } from "../edge/index.ts";
 import { Miniflare } from "miniflare";
 import { join } from "node:path";
-import { auditTap, openAuditFile } from "./audit-tap.ts";
+import { auditTap, openAuditFile, type AuditSinks } from "./audit-tap.ts";
 import { edgeIdentityPaths, loadOrCreateEdgeIdentity } from "./edge-identity.ts";
 import { readLocalMaterial, type LocalMaterial } from "./local-material.ts";
 import { sharedWorkerBundle, type WorkerBundle } from "./worker-bundle.ts";
@@ -67,7 +67,7 @@ export interface LocalSigner {
  */
 const WORKERD_CF_BLOB_HEADER = "MF-CF-Blob";
 
-function startWorkerd(bundle: WorkerBundle, material: LocalMaterial, output: WorkerOutput, onAuditRecord?: (record: AuditRecord) => void): Miniflare {
+function startWorkerd(bundle: WorkerBundle, material: LocalMaterial, output: WorkerOutput, audit: AuditSinks): Miniflare {
   return new Miniflare({
     modules: true,
     scriptPath: bundle.scriptPath,
@@ -84,7 +84,8 @@ function startWorkerd(bundle: WorkerBundle, material: LocalMaterial, output: Wor
     // Piped as bytes: Miniflare's default splits workerd's output into lines and console.logs each one,
     // a cost on every request now that each decision writes an audit line.
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-      stdout.pipe(onAuditRecord === undefined ? output.stdout : auditTap(onAuditRecord, output.stdout), { end: false });
+      const asked = audit.onRecord !== undefined || audit.onRecordLine !== undefined;
+      stdout.pipe(asked ? auditTap(audit, output.stdout) : output.stdout, { end: false });
       stderr.pipe(output.stderr, { end: false });
     },
   });
@@ -104,8 +105,11 @@ export async function startLocalSigner(options: LocalSignerOptions): Promise<Loc
   const output = options.workerOutput ?? { stdout: process.stdout, stderr: process.stderr };
   const auditPath = options.auditFile ?? (options.workerOutput === undefined ? join(options.dir, "audit.jsonl") : false);
   const auditFile = auditPath === false ? undefined : openAuditFile(auditPath);
-  const onAuditRecord = auditFile === undefined ? options.onAuditRecord : (r: AuditRecord) => { auditFile.write(r); options.onAuditRecord?.(r); };
-  const runtimes = Array.from({ length: instances }, () => startWorkerd(bundle, material, output, onAuditRecord));
+  const audit: AuditSinks = {
+    ...(auditFile === undefined ? {} : { onRecordLine: auditFile.writeLine }),
+    ...(options.onAuditRecord === undefined ? {} : { onRecord: options.onAuditRecord }),
+  };
+  const runtimes = Array.from({ length: instances }, () => startWorkerd(bundle, material, output, audit));
   const disposeAll = async (): Promise<void> => {
     await Promise.all(runtimes.map((mf) => mf.dispose()));
     await auditFile?.close();
