@@ -80,21 +80,64 @@ export function bearerToken(authorization: string | null): string {
   return token;
 }
 
-/** Builds the verifier once per isolate (the JWKS is imported lazily by jose and then cached). */
-export function tokenVerifier(config: TokenConfig): TokenVerifier {
+/** Verified tokens one verifier remembers at once (a cluster's shim presents one at a time, a few around a rotation). */
+export const MAX_REMEMBERED_TOKENS = 16;
+
+/**
+ * Tokens this verifier has verified, each with its `exp` (epoch seconds): an exact token string seen
+ * again before its `exp` is accepted without verifying its signature again. Nothing else is remembered,
+ * so a changed, absent or refused token is verified (or refused) as on first sight. The memo lives in
+ * the verifier, which lives in the isolate's signing core: a configuration with another JWKS, issuer,
+ * audience or subject loads a new core (core-cache.ts) and starts with an empty memo.
+ */
+class VerifiedTokens {
+  readonly #exp = new Map<string, number>();
+
+  /** True when `token` verified before and `nowSeconds` is still before its `exp` (jose's own test: expired when exp <= now). */
+  has(token: string, nowSeconds: number): boolean {
+    const exp = this.#exp.get(token);
+    if (exp === undefined) return false;
+    if (nowSeconds < exp) return true;
+    this.#exp.delete(token);
+    return false;
+  }
+
+  add(token: string, exp: number): void {
+    if (this.#exp.size >= MAX_REMEMBERED_TOKENS) {
+      const oldest = this.#exp.keys().next();
+      if (oldest.done !== true) this.#exp.delete(oldest.value);
+    }
+    this.#exp.set(token, exp);
+  }
+}
+
+/**
+ * Builds the verifier once per isolate (the JWKS is imported lazily by jose and then cached). `now`
+ * (epoch ms) is the clock of expiry checks, remembered tokens' included; tests move it.
+ */
+export function tokenVerifier(config: TokenConfig, now: () => number = Date.now): TokenVerifier {
   const jwks = createLocalJWKSet(config.jwks);
+  const verified = new VerifiedTokens();
   return async (authorization) => {
     const token = bearerToken(authorization);
+    const at = now();
+    // jose compares exp with the current time in whole seconds (epoch(date) = floor(ms / 1000)).
+    if (verified.has(token, Math.floor(at / 1000))) return;
+    let exp: unknown;
     try {
-      await jwtVerify(token, jwks, {
+      const { payload } = await jwtVerify(token, jwks, {
         issuer: config.issuer,
         audience: config.audience,
         subject: config.subject,
         algorithms: ALGORITHMS,
         requiredClaims: ["exp"],
+        currentDate: new Date(at),
       });
+      exp = payload.exp;
     } catch (error) {
       throw new UnauthenticatedError(describe(error), { cause: error });
     }
+    // requiredClaims makes jose refuse a token without a numeric exp; only such a token is remembered.
+    if (typeof exp === "number") verified.add(token, exp);
   };
 }
