@@ -1,10 +1,11 @@
 /**
- * Warning Events about CSRs (events.k8s.io/v1), so `kubectl describe csr` and `kubectl events` show why a
- * request failed. CSRs are cluster-scoped; the apiserver accepts Events about cluster-scoped objects only
- * in the "default" namespace (kubernetes pkg/apis/core/validation/events.go). Best effort: a failed Event
- * is logged, never fails a reconcile.
+ * Warning Events (events.k8s.io/v1), so `kubectl describe` and `kubectl events` show why a request failed.
+ * CSRs are cluster-scoped; the apiserver accepts Events about cluster-scoped objects only in the "default"
+ * namespace (kubernetes pkg/apis/core/validation/events.go). An Event about a namespaced object (a
+ * PodCertificateRequest) must be in that object's namespace. Best effort: a failed Event is logged, never
+ * fails a reconcile.
  */
- 
+
 import { randomBytes } from "node:crypto";
 import { EventsV1Api, V1MicroTime, type KubeConfig, type V1CertificateSigningRequest } from "@kubernetes/client-node";
 import { kubeMessage } from "./kube-error.ts";
@@ -19,36 +20,55 @@ export interface EventRecorder {
   warning(csr: V1CertificateSigningRequest, reason: string, note: string): Promise<void>;
 }
 
+/** The object an Event is about (`regarding`); without a namespace it is cluster-scoped. */
+export interface Regarding {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace?: string | undefined;
+  readonly uid?: string | undefined;
+}
+
+/** Records a Warning Event about `regarding`; never throws. */
+export type WarningWriter = (regarding: Regarding, reason: string, note: string) => Promise<void>;
+
+/** Creates a WarningWriter writing through `kubeConfig` as `instance` (the pod name). */
+export function createWarningWriter(kubeConfig: KubeConfig, instance: string, logger: Logger, now: () => number): WarningWriter {
+  const api = kubeConfig.makeApiClient(EventsV1Api);
+  return async (regarding, reason, note) => {
+    const namespace = regarding.namespace ?? EVENT_NAMESPACE;
+    try {
+      await api.createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { name: `${regarding.name}.${randomBytes(8).toString("hex")}`, namespace },
+          eventTime: new V1MicroTime(now()),
+          reportingController: REPORTING_CONTROLLER,
+          reportingInstance: instance.slice(0, 128),
+          action: "Sign",
+          type: "Warning",
+          reason: reason.slice(0, 128),
+          // The API caps a note at 1 KiB.
+          note: note.slice(0, 1024),
+          regarding: {
+            apiVersion: regarding.apiVersion,
+            kind: regarding.kind,
+            name: regarding.name,
+            ...(regarding.namespace === undefined ? {} : { namespace: regarding.namespace }),
+            ...(regarding.uid === undefined ? {} : { uid: regarding.uid }),
+          },
+        },
+      });
+    } catch (error) {
+      logger.warn("could not record an Event", { regarding: `${regarding.kind} ${regarding.namespace === undefined ? "" : `${regarding.namespace}/`}${regarding.name}`, reason, error: kubeMessage(error) });
+    }
+  };
+}
+
 /** Creates an EventRecorder writing through `kubeConfig` as `instance` (the pod name). */
 export function createEventRecorder(kubeConfig: KubeConfig, instance: string, logger: Logger, now: () => number): EventRecorder {
-  const api = kubeConfig.makeApiClient(EventsV1Api);
+  const write = createWarningWriter(kubeConfig, instance, logger, now);
   return {
-    async warning(csr, reason, note) {
-      const name = csr.metadata?.name ?? "unknown";
-      try {
-        await api.createNamespacedEvent({
-          namespace: EVENT_NAMESPACE,
-          body: {
-            metadata: { name: `${name}.${randomBytes(8).toString("hex")}`, namespace: EVENT_NAMESPACE },
-            eventTime: new V1MicroTime(now()),
-            reportingController: REPORTING_CONTROLLER,
-            reportingInstance: instance.slice(0, 128),
-            action: "Sign",
-            type: "Warning",
-            reason: reason.slice(0, 128),
-            // The API caps a note at 1 KiB.
-            note: note.slice(0, 1024),
-            regarding: {
-              apiVersion: "certificates.k8s.io/v1",
-              kind: "CertificateSigningRequest",
-              name,
-              ...(csr.metadata?.uid === undefined ? {} : { uid: csr.metadata.uid }),
-            },
-          },
-        });
-      } catch (error) {
-        logger.warn("could not record an Event", { csr: name, reason, error: kubeMessage(error) });
-      }
-    },
+    warning: (csr, reason, note) => write({ apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", name: csr.metadata?.name ?? "unknown", uid: csr.metadata?.uid }, reason, note),
   };
 }

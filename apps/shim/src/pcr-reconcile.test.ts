@@ -82,6 +82,12 @@ describe("PcrReconciler", () => {
     r.signer.answer = () => Promise.reject(denied(422, "policy_denied", "pod certificates are not enabled"));
     await r.reconciler.reconcile(b);
     expect(conditions(b)).toEqual([["Denied", "PolicyDenied", "pod certificates are not enabled"]]);
+    // A Warning Event on each, in the request's namespace, as the CSR path records one.
+    expect(r.events).toEqual([
+      { pcr: "shop/a", reason: "UnsupportedKeyType", note: "key type ECDSA P-521 is not supported" },
+      { pcr: "shop/b", reason: "PolicyDenied", note: "pod certificates are not enabled" },
+    ]);
+    expect(await metricValue(r.metrics.registry, "edgeca_shim_csrs_failed_total", { signer: POD_SIGNER, reason: "PolicyDenied" })).toBe(1);
   });
 
   it("fails a request the signer cannot issue (400 InvalidRequest), retries a 503 without writing", async () => {
@@ -89,9 +95,11 @@ describe("PcrReconciler", () => {
     r.signer.answer = () => Promise.reject(denied(503, "unavailable", "issuing CA expired"));
     await expect(r.reconciler.reconcile(a)).resolves.toMatchObject({ kind: "retry", reason: "Unavailable" });
     expect(r.api.calls).toEqual([]);
+    expect(r.events).toEqual([]);
     r.signer.answer = () => Promise.reject(denied(400, "invalid_request", "proofOfPossession does not verify"));
     await r.reconciler.reconcile(a);
     expect(conditions(a)).toEqual([["Failed", "InvalidRequest", "proofOfPossession does not verify"]]);
+    expect(r.events).toEqual([{ pcr: "shop/a", reason: "InvalidRequest", note: "proofOfPossession does not verify" }]);
   });
 
   it("a spent issuance budget (429 rate_limited): retried after Retry-After, counted per identity as for CSRs", async () => {
@@ -103,6 +111,7 @@ describe("PcrReconciler", () => {
     expect(await metricValue(r.metrics.registry, "edgeca_shim_throttled_total", { signer: POD_SIGNER, identity: "ns/shop/sa/web" })).toBe(1);
     expect(await metricValue(r.metrics.registry, "edgeca_shim_retries_total", { signer: POD_SIGNER, reason: "RateLimited" })).toBe(1);
     expect(r.logs.filter((l) => l.level === "warn").map((l) => [l.identity, l.retryAfterSeconds])).toEqual([["ns/shop/sa/web", 7]]);
+    expect(r.events).toEqual([]);
   });
 
   it("never writes an answer for another identity or beyond maxExpirationSeconds; Failed InvalidSignerAnswer after repeated bad answers", async () => {
@@ -115,6 +124,7 @@ describe("PcrReconciler", () => {
     expect(r.logs.some((l) => typeof l.error === "string" && l.error.includes("maxExpirationSeconds 86400"))).toBe(true);
     for (let i = 2; i < MAX_VERIFICATION_FAILURES; i++) await r.reconciler.reconcile(a);
     expect(conditions(a)[0]?.slice(0, 2)).toEqual(["Failed", "InvalidSignerAnswer"]);
+    expect(r.events).toMatchObject([{ pcr: "shop/a", reason: "InvalidSignerAnswer" }]);
   });
 
   it("a 200 that is no valid answer: retried as InvalidSignerAnswer, then Failed InvalidSignerAnswer", async () => {

@@ -7,7 +7,8 @@
  *   - Denied: the signer's policy refused (422), with the API's reason when it names one
  *     (`UnsupportedKeyType`, `InvalidUnverifiedUserAnnotations`), else `PolicyDenied`;
  *   - Failed: the signer cannot issue it (400/413/415: `InvalidRequest`, …), the request cannot be read,
- *     or MAX_VERIFICATION_FAILURES answers in a row were bad (`InvalidSignerAnswer`).
+ *     or MAX_VERIFICATION_FAILURES answers in a row were bad (`InvalidSignerAnswer`);
+ *   - Denied and Failed are recorded as a Warning Event in the request's namespace.
  * A verified answer is kept until written, so a failed status write does not sign twice. The failure
  * handling (retries, bad answers, refusals, throttling) is sign-failures.ts, shared with the CSR reconciler.
  */
@@ -30,6 +31,8 @@ export interface PcrReconcilerDeps {
   readonly api: PcrStatusApi;
   readonly signer: PodSigner;
   readonly trust: TrustBundle;
+  /** Warning Events about refused requests, in their namespace (event-recorder.ts). */
+  readonly events: { warning(pcr: V1beta1PodCertificateRequest, reason: string, note: string): Promise<void> };
   readonly metrics: ShimMetrics;
   readonly logger: Logger;
   readonly now: () => number;
@@ -72,7 +75,7 @@ export class PcrReconciler {
       refusalOf,
       writeRefusal: (pcr, refusal) => this.#writeRefusal(pcr, refusal),
       answerKept: (key) => this.#answers.has(key),
-      warning: () => Promise.resolve(),
+      warning: (pcr, reason, note) => deps.events.warning(pcr, reason, note),
     });
   }
 

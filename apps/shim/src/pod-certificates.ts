@@ -8,6 +8,7 @@ import type { KubeConfig, V1beta1PodCertificateRequest } from "@kubernetes/clien
 import type { BackoffOptions } from "./backoff.ts";
 import type { Clock } from "./clock.ts";
 import { WorkController } from "./controller.ts";
+import { createWarningWriter } from "./event-recorder.ts";
 import { kubeMessage } from "./kube-error.ts";
 import type { Logger } from "./logger.ts";
 import type { ShimMetrics } from "./metrics.ts";
@@ -20,6 +21,8 @@ import type { TrustBundle } from "./trust-bundle.ts";
 export interface PodCertificatesOptions {
   readonly mode: "auto" | "true";
   readonly kubeConfig: KubeConfig;
+  /** The replica's identity (POD_NAME): the Events' reportingInstance. */
+  readonly instance: string;
   readonly signerNames: readonly string[];
   readonly signer: PodSigner;
   readonly trust: TrustBundle;
@@ -61,11 +64,18 @@ export class PodCertificates {
       onChange: (key, type) => { controller.onChange(key, type); },
       onRestart: (signerName, reason) => { o.metrics.watchRestarts.inc({ signer: signerName, reason }); },
     });
+    const warn = createWarningWriter(o.kubeConfig, o.instance, log, () => o.clock.now());
     const reconciler = new PcrReconciler({
       cache,
       api: pcrStatusApi(o.kubeConfig),
       signer: o.signer,
       trust: o.trust,
+      events: {
+        warning: (pcr, reason, note) => {
+          const { name = "unknown", namespace, uid } = pcr.metadata ?? {};
+          return warn({ apiVersion: "certificates.k8s.io/v1beta1", kind: "PodCertificateRequest", name, namespace, uid }, reason, note);
+        },
+      },
       metrics: o.metrics,
       logger: log,
       now: () => o.clock.now(),

@@ -157,11 +157,11 @@ export function createDefaultSigner(config: ShimConfig, metrics?: ShimMetrics): 
 
 /** Pod certificates, unless switched off or no signer can sign them. */
 async function startPodCertificates(basics: Basics, podSignerDep: PodSigner | undefined): Promise<PodCertificates | undefined> {
-  const { config, kubeConfig, signer, trust, clock, metrics, logger } = basics;
+  const { config, identity, kubeConfig, signer, trust, clock, metrics, logger } = basics;
   const podSigner = podSignerDep ?? (isPodSigner(signer) ? signer : undefined);
   const mode = config.podCertificates ?? "auto";
   if (mode === "false" || podSigner === undefined) return undefined;
-  return PodCertificates.start({ mode, kubeConfig, signerNames: config.signerNames, signer: podSigner, trust, clock, backoff: config.backoff, concurrency: config.concurrency, metrics, logger });
+  return PodCertificates.start({ mode, kubeConfig, instance: identity, signerNames: config.signerNames, signer: podSigner, trust, clock, backoff: config.backoff, concurrency: config.concurrency, metrics, logger });
 }
 
 /** The CSR cache feeding the controller's work queue, and the reconciler its workers run. */

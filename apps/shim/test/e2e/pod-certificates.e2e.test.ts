@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogRecord } from "../../src/logger.ts";
 import { startShim, type Shim } from "../../src/shim.ts";
 import { createHttpSignerClient } from "../../src/signer-client.ts";
+import { until } from "../support/until.ts";
 import { E2EStack, SIGNER_NAME, TRUST_DOMAIN } from "./harness.ts";
 
 const NS = "shop";
@@ -159,5 +160,12 @@ describe("PodCertificateRequests from a node", () => {
     expect(pcr.status?.conditions?.map((c) => [c.type, c.reason])).toEqual([["Denied", "UnsupportedKeyType"]]);
     expect(pcr.status?.conditions?.[0]?.message).toContain("ECDSA P-521");
     expect(pcr.status?.certificateChain ?? "").toBe("");
+    // A Warning Event about it in its namespace, written with the shim's own RBAC (infra/k8s rbac-pcr.yaml).
+    const events = async (): Promise<{ reason: string; note: string; regarding: { kind: string; name: string }; reportingController: string }[]> =>
+      ((await cp?.admin.request("GET", `/apis/events.k8s.io/v1/namespaces/${NS}/events`)) as { items: { reason: string; note: string; regarding: { kind: string; name: string }; reportingController: string }[] }).items.filter((e) => e.regarding.name === "web-0-p521");
+    const seen = await until(events, (e) => e.length > 0);
+    expect(seen.map((e) => [e.regarding.kind, e.reason, e.reportingController])).toEqual([["PodCertificateRequest", "UnsupportedKeyType", "edgeca.dev/shim"]]);
+    expect(seen[0]?.note).toContain("ECDSA P-521");
+    expect(logs.filter((l) => l.msg === "could not record an Event")).toEqual([]);
   });
 });

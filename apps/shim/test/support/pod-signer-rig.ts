@@ -122,6 +122,8 @@ export interface PcrRig {
   readonly signer: ScriptedPodSigner;
   readonly metrics: ShimMetrics;
   readonly logs: LogRecord[];
+  /** The Warning Events recorded: `namespace/name`, reason, note. */
+  readonly events: { pcr: string; reason: string; note: string }[];
   now: number;
   /** Stores a PCR on the fake apiserver and in the cache; returns its key. */
   add(pcr: V1beta1PodCertificateRequest): string;
@@ -133,12 +135,14 @@ export function pcrRig(rootPem: string): PcrRig {
   const signer = new ScriptedPodSigner([rootPem]);
   const metrics = createMetrics();
   const logs: LogRecord[] = [];
+  const events: PcrRig["events"] = [];
   const rig: PcrRig = {
     cache,
     api,
     signer,
     metrics,
     logs,
+    events,
     now: Date.now(),
     reconciler: new PcrReconciler({
       cache: {
@@ -151,6 +155,12 @@ export function pcrRig(rootPem: string): PcrRig {
       api,
       signer,
       trust: new TrustBundle(signer, () => rig.now),
+      events: {
+        warning: (pcr, reason, note) => {
+          events.push({ pcr: `${pcr.metadata?.namespace ?? ""}/${pcr.metadata?.name ?? ""}`, reason, note });
+          return Promise.resolve();
+        },
+      },
       metrics,
       logger: createLogger({ level: "debug", sink: (record) => logs.push(record) }),
       now: () => rig.now,
