@@ -13,6 +13,12 @@ describe("edgeca signer serve: flag values", () => {
     });
   }
 
+  it("refuses --workerd over 1, naming the budgets it would multiply, before reading any material", async () => {
+    const result = await runCli(["signer", "serve", "--dir", "/nonexistent/edgeca", "--workerd=2"]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("--workerd 2: each workerd process keeps its own issuance budgets (a Durable Object per process), so 2 processes would allow 2 times every budget; signer serve runs one");
+  });
+
   it("documents --rtt-ms and --workerd in its help", async () => {
     const result = await runCli(["signer", "serve", "--help"]);
     expect(result.stdout + result.stderr).toMatch(/--rtt-ms N +delay every answer/);

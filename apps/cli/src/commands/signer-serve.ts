@@ -21,7 +21,8 @@ flags:
   --dir DIR    the directory edgeca init --out wrote (required)
   --port N     port on 127.0.0.1 (default: a free one)
   --rtt-ms N   delay every answer by N ms, to emulate the round trip to Cloudflare (default 0)
-  --workerd N  workerd processes the edge balances between (default 1; each keeps its own issuance budgets)
+  --workerd N  workerd processes behind the edge: 1 only (the default); each process would keep its own
+               issuance budgets, so N would allow N times every budget
   --edge-threads N
                run the edge on N worker threads sharing the port (default 1; 0: the main thread)
 
@@ -55,6 +56,11 @@ export const signerServeCommand: Command = {
     const port = parsePort(values.port);
     const answerDelayMs = parseCount("--rtt-ms", values["rtt-ms"], 0, 60_000);
     const workerdInstances = parseCount("--workerd", values.workerd, 1, 16);
+    // One budget store per cluster is a security property (README "Self-hosted signer"): a second workerd
+    // would count the same cluster's issuances again from zero.
+    if (workerdInstances !== undefined && workerdInstances > 1) {
+      throw new UsageError(`--workerd ${workerdInstances}: each workerd process keeps its own issuance budgets (a Durable Object per process), so ${workerdInstances} processes would allow ${workerdInstances} times every budget; signer serve runs one`);
+    }
     const edgeThreads = parseCount("--edge-threads", values["edge-threads"], 0, 16);
     // Listen for the stop signals before starting, so a signal during start-up (bundling, workerd) still
     // ends in a clean stop instead of Node's default exit that would leave workerd behind.
@@ -69,7 +75,6 @@ export const signerServeCommand: Command = {
         dir: values.dir,
         ...(port === undefined ? {} : { port }),
         ...(answerDelayMs === undefined ? {} : { answerDelayMs }),
-        ...(workerdInstances === undefined ? {} : { workerdInstances }),
         // One thread of its own by default: measured faster at 1 and 16 in flight (README "Self-hosted signer").
         edgeThreads: edgeThreads ?? 1,
       });

@@ -23,7 +23,11 @@ export interface LocalSignerOptions {
   readonly bundle?: WorkerBundle;
   /** Added by the edge before every answer (default 0): production's round trip to Cloudflare, emulated. */
   readonly answerDelayMs?: number;
-  /** workerd processes the edge balances between (default 1; see README "Self-hosted signer"). */
+  /**
+   * workerd processes the edge balances between (default 1). For measurement only: each process keeps its
+   * own issuance budgets (a Durable Object per process), so N allow N times every budget; `signer serve`
+   * refuses more than one (README "Self-hosted signer").
+   */
   readonly workerdInstances?: number;
   /** Worker threads for the edge (default 0: on the caller's thread); see README "Self-hosted signer". */
   readonly edgeThreads?: number;
