@@ -32,21 +32,18 @@ export function budgetGate(env: SignerEnv): IssuanceGate {
     async take(cluster, requests) {
       const ns = env["EDGECA_BUDGETS"];
       if (!isBudgetNamespace(ns)) throw new Error("the EDGECA_BUDGETS Durable Object binding is not configured");
-      const controller = new AbortController();
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        const timer = setTimeout(() => {
+        timer = setTimeout(() => {
           reject(new Error(`no answer within ${GATE_TIMEOUT_MS} ms`));
         }, GATE_TIMEOUT_MS);
-        controller.signal.addEventListener("abort", () => {
-          clearTimeout(timer);
-        });
       });
       try {
         const answer: unknown = await Promise.race([ns.get(ns.idFromName(cluster)).take(requests), timeout]);
         if (!isTakeResult(answer)) throw new Error("the budget object's answer has an unexpected shape");
         return answer;
       } finally {
-        controller.abort();
+        clearTimeout(timer);
       }
     },
   };
