@@ -127,9 +127,12 @@ function readBlock(text: string, at: number, n: number): Block {
     o += 2;
   } else if (pad !== 0) canonical = false;
   if (!canonical) throw new PemError(`${label} block: invalid base64`);
-  const endLine = `-----END ${label}-----`;
-  if (!text.startsWith(endLine, pos)) throw new PemError(`${label} ${where}: END line does not match "${endLine}"`);
-  pos += endLine.length;
+  // "-----END " was seen at `pos`; the label and the closing dashes are compared in place.
+  const labelAt = pos + 9;
+  if (!text.startsWith(label, labelAt) || !text.startsWith("-----", labelAt + label.length)) {
+    throw new PemError(`${label} ${where}: END line does not match "-----END ${label}-----"`);
+  }
+  pos = labelAt + label.length + 5;
   const after = lineEnd(text, pos);
   return { label, der: checkDer(out.subarray(0, o), label), end: after < 0 ? pos : after };
 }
