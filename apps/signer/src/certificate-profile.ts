@@ -15,7 +15,7 @@ import {
   headerSize,
   KEY_USAGE_BIT,
   OID,
-  sha1,
+  sha1Into,
   Tag,
   timeSize,
   writeHeader,
@@ -74,8 +74,12 @@ const CTX_DNS = 0x82;
 const CTX_URI = 0x86;
 
 const keyUsageCache = new Map<number, Uint8Array>();
+// Policy grants one of two sets (policy.ts): found by identity before the bits are counted.
+const keyUsageBySet = new WeakMap<ReadonlySet<KeyUsageName>, Uint8Array>();
 /** The critical KeyUsage extension for a usage set (encoded once per set). */
 export function keyUsageExtension(names: ReadonlySet<KeyUsageName>): Uint8Array {
+  const known = keyUsageBySet.get(names);
+  if (known !== undefined) return known;
   let bits = 0;
   for (const n of names) bits |= 1 << KEY_USAGE_BIT[n];
   let ext = keyUsageCache.get(bits);
@@ -83,21 +87,27 @@ export function keyUsageExtension(names: ReadonlySet<KeyUsageName>): Uint8Array 
     ext = extension(OID.keyUsage, true, encodeKeyUsage(names));
     keyUsageCache.set(bits, ext);
   }
+  keyUsageBySet.set(names, ext);
   return ext;
 }
 
 const NO_EXTENSION = new Uint8Array(0);
 const ekuCache = new Map<string, Uint8Array>();
+// Policy hands out one array per list of usages (policy.ts `checkUsages`): found by identity first.
+const ekuByList = new WeakMap<readonly string[], Uint8Array>();
 /** The ExtendedKeyUsage extension for EKU OIDs, or nothing when there are none (encoded once per list). */
 export function extKeyUsageExtension(oids: readonly string[]): Uint8Array {
   if (oids.length === 0) return NO_EXTENSION;
+  let ext = ekuByList.get(oids);
+  if (ext !== undefined) return ext;
   const key = oids.join(",");
-  let ext = ekuCache.get(key);
+  ext = ekuCache.get(key);
   if (ext === undefined) {
     // Non-critical, as Go's x509 (kube-controller-manager) and Istio's CA write it.
     ext = extension(OID.extKeyUsage, false, encodeExtKeyUsage(oids));
     ekuCache.set(key, ext);
   }
+  ekuByList.set(oids, ext);
   return ext;
 }
 
@@ -112,7 +122,8 @@ function writeSerialNumber(out: Uint8Array, at: number, c: LeafContext): number 
     randomPool = crypto.getRandomValues(new Uint8Array(SERIAL_BYTES * 256));
     randomAt = 0;
   }
-  out.set(randomPool.subarray(randomAt, randomAt + SERIAL_BYTES), at);
+  // Copied octet by octet: a view of the pool per serial number costs more than the copy.
+  for (let i = 0; i < SERIAL_BYTES; i++) out[at + i] = randomPool[randomAt + i] ?? 0;
   randomAt += SERIAL_BYTES;
   out[at] = ((out[at] ?? 0) & 0x7f) | 0x01;
   c.serialAt = at;
@@ -155,7 +166,7 @@ const subjectKeyIdentifier: P = element("subjectKeyIdentifier", Tag.SEQUENCE, [
   element("subjectKeyIdentifier extnValue", Tag.OCTET_STRING, [
     element("keyIdentifier", Tag.OCTET_STRING, [
       field("keyIdentifier octets", () => SKI_BYTES, (out, at, c) => {
-        out.set(sha1(c.leaf.publicKey), at);
+        sha1Into(c.leaf.publicKey, out, at);
         return at + SKI_BYTES;
       }),
     ]),

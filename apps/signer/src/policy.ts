@@ -44,14 +44,33 @@ export function dnsNameMatches(pattern: string, name: string): boolean {
 const SIGNATURE_ONLY: ReadonlySet<KeyUsageName> = new Set<KeyUsageName>(["digitalSignature"]);
 const SIGNATURE_AND_ENCIPHERMENT: ReadonlySet<KeyUsageName> = new Set<KeyUsageName>(["digitalSignature", "keyEncipherment"]);
 
-function checkUsages(usages: readonly string[]): { keyUsage: ReadonlySet<KeyUsageName>; extKeyUsage: readonly string[] } {
-  if (!usages.every((u) => ALLOWED_USAGES.has(u))) {
-    const refused = usages.filter((u) => !ALLOWED_USAGES.has(u));
-    throw new PolicyDeniedError(`usages ${refused.map((u) => JSON.stringify(u)).join(", ")} are not allowed; allowed: ${[...ALLOWED_USAGES].join(", ")}`);
+interface GrantedUsages {
+  readonly keyUsage: ReadonlySet<KeyUsageName>;
+  readonly extKeyUsage: readonly string[];
+}
+
+/**
+ * What each list of allowed usages grants, by the list joined: requests repeat a few lists, so the sets
+ * and arrays are made once per list (and stay the same objects, which the EKU encoding's cache keys on).
+ * Bounded: lists past the bound are mapped each time.
+ */
+const granted = new Map<string, GrantedUsages>();
+const GRANTED_LISTS = 64;
+
+function checkUsages(usages: readonly string[]): GrantedUsages {
+  for (const u of usages) {
+    if (ALLOWED_USAGES.has(u)) continue;
+    const refused = usages.filter((x) => !ALLOWED_USAGES.has(x));
+    throw new PolicyDeniedError(`usages ${refused.map((x) => JSON.stringify(x)).join(", ")} are not allowed; allowed: ${[...ALLOWED_USAGES].join(", ")}`);
   }
+  const key = usages.join("\n");
+  const known = granted.get(key);
+  if (known !== undefined) return known;
   const x = toX509Usages(usages);
   // docs/certificate-profile.md: digitalSignature always, keyEncipherment only when requested.
-  return { keyUsage: x.keyUsage.has("keyEncipherment") ? SIGNATURE_AND_ENCIPHERMENT : SIGNATURE_ONLY, extKeyUsage: x.extKeyUsage };
+  const grant = { keyUsage: x.keyUsage.has("keyEncipherment") ? SIGNATURE_AND_ENCIPHERMENT : SIGNATURE_ONLY, extKeyUsage: Object.freeze([...x.extKeyUsage]) };
+  if (granted.size < GRANTED_LISTS) granted.set(key, grant);
+  return grant;
 }
 
 function parse(pem: string): ParsedCsr {
