@@ -32,7 +32,7 @@ export function budgetGate(env: SignerEnv): IssuanceGate {
     async take(cluster, requests) {
       const ns = env["EDGECA_BUDGETS"];
       if (!isBudgetNamespace(ns)) throw new Error("the EDGECA_BUDGETS Durable Object binding is not configured");
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timer: ReturnType<typeof setTimeout> | null = null;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           reject(new Error(`no answer within ${GATE_TIMEOUT_MS} ms`));
