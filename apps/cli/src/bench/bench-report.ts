@@ -1,4 +1,5 @@
 /** The benchmark's table and its one-line JSON summary. */
+import type { Rate } from "./rate.ts";
 import type { BenchResult } from "./signer-bench.ts";
 
 // Issue 8: the signing core in Node stays ≥ 0.85 × the WebCrypto floor, one at a time and with 16 in flight.
@@ -28,6 +29,14 @@ export function formatBenchTable(r: BenchResult): string {
     lines.push(line(row.keyType, "workerd", "one", row.workerd.perSecond, f));
     lines.push(line(row.keyType, "workerd", "concurrent", row.workerdConcurrent.perSecond, fc));
   }
+  lines.push("", "CPU µs per issuance, Node, same slices (main = the event loop's thread, where WebCrypto's calls and all JavaScript run; less moved by other processes than /s)");
+  lines.push("key        mode          floor main  ours main  floor/ours   floor proc  ours proc");
+  const us = (n: number): string => n.toFixed(0).padStart(10);
+  for (const row of r.rows) {
+    for (const [mode, f, o] of [["one", row.floor, row.node], ["concurrent", row.floorConcurrent, row.nodeConcurrent]] as const) {
+      lines.push(`${row.keyType.padEnd(9)}  ${mode.padEnd(10)}  ${us(f.mainCpuMicros)}  ${us(o.mainCpuMicros).slice(1)}  ${ratio(o.mainCpuMicros > 0 ? f.mainCpuMicros : 0, o.mainCpuMicros).padStart(10)}   ${us(f.processCpuMicros)}  ${us(o.processCpuMicros).slice(1)}`);
+    }
+  }
   const p256 = r.rows.find((x) => x.keyType === "P-256");
   const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
   const healthzMs = r.workerdHealthz.perSecond > 0 ? 1000 / r.workerdHealthz.perSecond : 0;
@@ -54,6 +63,11 @@ export function formatBenchTable(r: BenchResult): string {
   return lines.join("\n");
 }
 
+function cpuRatio(floor: Rate | undefined, ours: Rate | undefined): number {
+  if (floor === undefined || ours === undefined || ours.mainCpuMicros <= 0) return 0;
+  return Math.round((floor.mainCpuMicros / ours.mainCpuMicros) * 100) / 100;
+}
+
 /** The `--json` summary; field names are the contract in the issue. */
 export function benchSummary(r: BenchResult): Record<string, number> {
   const p256 = r.rows.find((x) => x.keyType === "P-256");
@@ -73,5 +87,10 @@ export function benchSummary(r: BenchResult): Record<string, number> {
     firstRequestMs: Math.round(r.firstRequest.firstSignMs * 10) / 10,
     workerdStartupMs: Math.round(r.firstRequest.startupMs),
     workerdHealthzPerSec: Math.round(r.workerdHealthz.perSecond),
+    // Main-thread CPU per issuance, floor / ours (1 = the core costs the event loop what the floor does).
+    mainCpuRatio: cpuRatio(p256?.floor, p256?.node),
+    mainCpuConcurrentRatio: cpuRatio(p256?.floorConcurrent, p256?.nodeConcurrent),
+    rsaMainCpuRatio: cpuRatio(rsa?.floor, rsa?.node),
+    rsaMainCpuConcurrentRatio: cpuRatio(rsa?.floorConcurrent, rsa?.nodeConcurrent),
   };
 }

@@ -21,7 +21,7 @@ describe("npm run bench -- signer (smoke)", () => {
     expect(stdout).toContain("ours/floor");
     const last = stdout.trimEnd().split("\n").at(-1) ?? "";
     const summary = JSON.parse(last) as Record<string, unknown>;
-    for (const field of ["floorPerSec", "oursPerSec", "concurrentPerSec", "bundleGzipBytes"]) {
+    for (const field of ["floorPerSec", "oursPerSec", "concurrentPerSec", "bundleGzipBytes", "mainCpuRatio", "mainCpuConcurrentRatio"]) {
       expect(typeof summary[field], field).toBe("number");
       expect(summary[field], field).toBeGreaterThan(0);
     }

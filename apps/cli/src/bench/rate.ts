@@ -15,11 +15,35 @@ export interface Rate {
   readonly ops: number;
   readonly seconds: number;
   readonly perSecond: number;
+  /**
+   * CPU time of this thread (the event loop's: where Node's WebCrypto and all JavaScript run) per
+   * operation, in µs. CPU time does not count the time other processes hold the cores, so on a shared
+   * machine it moves far less than throughput does.
+   */
+  readonly mainCpuMicros: number;
+  /** CPU time of the whole process (thread pool and GC helpers included) per operation, in µs. */
+  readonly processCpuMicros: number;
+}
+
+interface Totals {
+  ops: number;
+  seconds: number;
+  mainCpu: number;
+  processCpu: number;
+}
+
+const micros = (u: NodeJS.CpuUsage): number => u.user + u.system;
+
+function rateOf(t: Totals): Rate {
+  const per = (x: number): number => (t.ops > 0 ? x / t.ops : 0);
+  return { ops: t.ops, seconds: t.seconds, perSecond: t.seconds > 0 ? t.ops / t.seconds : 0, mainCpuMicros: per(t.mainCpu), processCpuMicros: per(t.processCpu) };
 }
 
 /** Runs `op` under `options` and returns operations per second over the timed part. */
 export async function measureRate(op: () => Promise<unknown>, options: RateOptions): Promise<Rate> {
   for (let i = 0; i < (options.warmup ?? 0); i += 1) await op();
+  const main = process.threadCpuUsage();
+  const all = process.cpuUsage();
   const start = performance.now();
   const deadline = start + options.seconds * 1000;
   let started = 0;
@@ -33,7 +57,7 @@ export async function measureRate(op: () => Promise<unknown>, options: RateOptio
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
   const seconds = (performance.now() - start) / 1000;
-  return { ops: done, seconds, perSecond: seconds > 0 ? done / seconds : 0 };
+  return rateOf({ ops: done, seconds, mainCpu: micros(process.threadCpuUsage(main)), processCpu: micros(process.cpuUsage(all)) });
 }
 
 /**
@@ -52,9 +76,9 @@ export async function measurePair(
     seconds: options.seconds / rounds,
     concurrency: options.concurrency,
   };
-  const totals: [{ ops: number; seconds: number }, { ops: number; seconds: number }] = [
-    { ops: 0, seconds: 0 },
-    { ops: 0, seconds: 0 },
+  const totals: [Totals, Totals] = [
+    { ops: 0, seconds: 0, mainCpu: 0, processCpu: 0 },
+    { ops: 0, seconds: 0, mainCpu: 0, processCpu: 0 },
   ];
   for (let i = 0; i < (options.warmup ?? 0); i += 1) {
     await a();
@@ -65,9 +89,9 @@ export async function measurePair(
       const rate = await measureRate(op, slice);
       total.ops += rate.ops;
       total.seconds += rate.seconds;
+      total.mainCpu += rate.mainCpuMicros * rate.ops;
+      total.processCpu += rate.processCpuMicros * rate.ops;
     }
   }
-  const [ta, tb] = totals;
-  const toRate = (t: { ops: number; seconds: number }): Rate => ({ ops: t.ops, seconds: t.seconds, perSecond: t.seconds > 0 ? t.ops / t.seconds : 0 });
-  return [toRate(ta), toRate(tb)];
+  return [rateOf(totals[0]), rateOf(totals[1])];
 }

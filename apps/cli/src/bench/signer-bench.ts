@@ -47,6 +47,8 @@ export interface BenchResult {
 }
 
 const SPIFFE_ID = "spiffe://cluster.local/ns/default/sa/bookinfo-productpage";
+/** Untimed operations of each of the floor and the core before the Node measurements (see below). */
+const NODE_WARMUP = 300;
 const USAGES = ["digital signature", "key encipherment", "server auth", "client auth"];
 const ISTIOD = "system:serviceaccount:istio-system:istiod";
 
@@ -144,8 +146,12 @@ export async function runSignerBench(options: BenchOptions, log: (line: string) 
       log(`${keyType}: floor and Node signing core, in alternating slices`);
       const floorOp = await floorOperation(csrPem, setup.caKeyPem);
       const nodeOp = () => core.sign(request, cluster);
-      const [floor, node] = await measurePair(floorOp, nodeOp, { ...one, rounds: 5 });
-      const [floorConcurrent, nodeConcurrent] = await measurePair(floorOp, nodeOp, { ...many, rounds: 5 });
+      // Both warmed past the JIT's tiers first: the core's own code is cold until a few hundred calls,
+      // while the floor's is Node's WebCrypto, which every run warms; with 20 the first slices of the core
+      // (a few hundred issuances at most, the slices being bounded in time) paid its compilation.
+      const warm = { warmup: Math.min(NODE_WARMUP, options.count) };
+      const [floor, node] = await measurePair(floorOp, nodeOp, { ...one, ...warm, rounds: 5 });
+      const [floorConcurrent, nodeConcurrent] = await measurePair(floorOp, nodeOp, { ...many, ...warm, rounds: 5 });
       log(`${keyType}: workerd through dispatchFetch`);
       const workerdOp = () => dispatchSign(fresh, setup, body);
       const workerd = await measureRate(workerdOp, one);
