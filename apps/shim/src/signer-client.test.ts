@@ -190,7 +190,7 @@ describe("createHttpSignerClient refusals and timeouts", () => {
 
 describe("createHttpSignerClient file rotation", () => {
   it("re-reads the token file when it changes", async () => {
-    const c = client();
+    const c = client({ filesRecheckMs: 0 });
     await c.sign(REQUEST);
     await writeFile(join(dir, "token"), "token-2-rotated\n");
     await c.sign(REQUEST);
@@ -198,8 +198,19 @@ describe("createHttpSignerClient file rotation", () => {
     await writeFile(join(dir, "token"), "token-1\n");
   });
 
+  it("looks at the files once per window: a rotation is used from the first request after it", async () => {
+    const c = client({ filesRecheckMs: 300 });
+    await c.sign(REQUEST);
+    await writeFile(join(dir, "token"), "token-3-rotated\n");
+    await c.sign(REQUEST);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    await c.sign(REQUEST);
+    expect(seen.map((s) => s.authorization)).toEqual(["Bearer token-1", "Bearer token-1", "Bearer token-3-rotated"]);
+    await writeFile(join(dir, "token"), "token-1\n");
+  });
+
   it("presents a renewed client certificate without a restart", async () => {
-    const c = client();
+    const c = client({ filesRecheckMs: 0 });
     await c.sign(REQUEST);
     await writeMaterial("CN=edgeca-shim-renewed", "token-1", serverCaPem);
     await c.sign(REQUEST);

@@ -39,6 +39,11 @@ export interface HttpSignerClientOptions {
   readonly maxSockets?: number;
   /** Called with the endpoint, the HTTP status (or "error") and the duration, for metrics. */
   readonly observe?: (endpoint: string, status: string, seconds: number) => void;
+  /**
+   * How long (ms) a look at the files holds: a request within it of the last look uses what was read then.
+   * Default 1000; 0 looks at every request.
+   */
+  readonly filesRecheckMs?: number;
 }
 
 // The signer's answers are small (a chain of a few certificates); anything much larger is not the signer.
@@ -53,30 +58,14 @@ interface Material {
 export function createHttpSignerClient(options: HttpSignerClientOptions): SignerClient & PodSigner {
   let material: Material | undefined;
   let token: { stamp: string; value: string } | undefined;
-
-  const stampOf = (files: readonly (string | undefined)[]): string =>
-    files.map((f) => (f === undefined ? "-" : `${statSync(f).mtimeMs}:${statSync(f).size}`)).join("|");
+  // Four stat calls per request were measurable in a burst: the files are looked at once per window.
+  const recheckMs = options.filesRecheckMs ?? 1000;
+  let looked: { readonly at: number; readonly agent: Agent; readonly token: string | undefined } | undefined;
 
   const agent = (): Agent => {
     const stamp = stampOf([options.clientCertFile, options.clientKeyFile, options.caFile]);
     if (material?.stamp === stamp) return material.agent;
-    const extraCa = options.caFile === undefined ? [] : [readFileSync(options.caFile, "utf8")];
-    // One TLS context for every connection, built once. Passing cert/key/ca to the Agent instead makes
-    // node:https join them (with ~140 system roots when a CA file is added) into the pool key of every
-    // request and parse them again for every new connection: measured at 2–4 ms of CPU per certificate.
-    const secureContext = createSecureContext({
-      cert: readFileSync(options.clientCertFile, "utf8"),
-      key: readFileSync(options.clientKeyFile, "utf8"),
-      // `ca` replaces the default roots, so add them back: production trusts the system store only.
-      ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
-    });
-    const next = new Agent({
-      keepAlive: true,
-      // A worker per socket, plus room for the bundle refresh.
-      maxSockets: (options.maxSockets ?? 64) + 2,
-      maxFreeSockets: (options.maxSockets ?? 64) + 2,
-      secureContext,
-    });
+    const next = poolOf(options);
     material?.agent.destroy();
     material = { stamp, agent: next };
     return next;
@@ -97,11 +86,18 @@ export function createHttpSignerClient(options: HttpSignerClientOptions): Signer
     throw new SignerCallError(`cannot read the signer client's files: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 
+  const files = (now: number): { readonly agent: Agent; readonly token: string | undefined } => {
+    if (looked === undefined || now - looked.at >= recheckMs) looked = { at: now, agent: agent(), token: bearer() };
+    return looked;
+  };
+
+  const targetOf = endpointTargets(options.url);
   const call = async (endpoint: string, method: "GET" | "POST", body: string | undefined, signal?: AbortSignal): Promise<unknown> => {
     const started = performance.now();
     let status = "error";
     try {
-      const answer = await send(new URL(endpoint, `${options.url}/`), method, body, agent(), bearer(), options.timeoutMs, signal);
+      const { agent: pool, token: bearerToken } = files(started);
+      const answer = await send(targetOf(endpoint), method, body, pool, bearerToken, options.timeoutMs, signal);
       status = String(answer.status);
       return interpret(answer);
     } finally {
@@ -137,6 +133,7 @@ export function createHttpSignerClient(options: HttpSignerClientOptions): Signer
     close() {
       material?.agent.destroy();
       material = undefined;
+      looked = undefined;
     },
   };
 }
@@ -147,12 +144,74 @@ interface Answer {
   readonly text: string;
 }
 
-function send(url: URL, method: string, body: string | undefined, agent: Agent, token: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<Answer> {
+/** The keep-alive pool for the signer with the files' TLS material, read now. */
+function poolOf(options: HttpSignerClientOptions): Agent {
+  const extraCa = options.caFile === undefined ? [] : [readFileSync(options.caFile, "utf8")];
+  // One TLS context for every connection, built once. Passing cert/key/ca to the Agent instead makes
+  // node:https join them (with ~140 system roots when a CA file is added) into the pool key of every
+  // request and parse them again for every new connection: measured at 2–4 ms of CPU per certificate.
+  const secureContext = createSecureContext({
+    cert: readFileSync(options.clientCertFile, "utf8"),
+    key: readFileSync(options.clientKeyFile, "utf8"),
+    // `ca` replaces the default roots, so add them back: production trusts the system store only.
+    ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
+  });
+  return new Agent({
+    keepAlive: true,
+    // A worker per socket, plus room for the bundle refresh.
+    maxSockets: (options.maxSockets ?? 64) + 2,
+    maxFreeSockets: (options.maxSockets ?? 64) + 2,
+    secureContext,
+  });
+}
+
+/** The files' stamp, one stat per file: a changed modification time or size is a rotation. */
+function stampOf(files: readonly (string | undefined)[]): string {
+  let stamp = "";
+  for (const f of files) {
+    if (f === undefined) {
+      stamp += "-|";
+      continue;
+    }
+    const stat = statSync(f);
+    stamp += `${stat.mtimeMs}:${stat.size}|`;
+  }
+  return stamp;
+}
+
+/** Each endpoint's URL under `base` as node:https's options, parsed once (a URL per request costs a parse and a conversion). */
+function endpointTargets(base: string): (endpoint: string) => Target {
+  const targets = new Map<string, Target>();
+  return (endpoint) => {
+    let target = targets.get(endpoint);
+    if (target === undefined) {
+      target = targetOfUrl(new URL(endpoint, `${base}/`));
+      targets.set(endpoint, target);
+    }
+    return target;
+  };
+}
+
+/** Where a request goes, as node:https takes it (what it would derive from the URL). */
+interface Target {
+  readonly protocol: string;
+  readonly hostname: string;
+  readonly port: string;
+  readonly path: string;
+}
+
+function targetOfUrl(url: URL): Target {
+  // An IPv6 literal is bracketed in a URL, bare in a hostname.
+  const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  return { protocol: url.protocol, hostname, port: url.port, path: `${url.pathname}${url.search}` };
+}
+
+function send(target: Target, method: string, body: string | undefined, agent: Agent, token: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { accept: "application/json, application/problem+json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
-    const req = httpsRequest(url, { method, agent, headers, timeout: timeoutMs, ...(signal === undefined ? {} : { signal }) }, (res) => {
+    const req = httpsRequest({ ...target, method, agent, headers, timeout: timeoutMs, ...(signal === undefined ? {} : { signal }) }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on("data", (chunk: Buffer) => {
