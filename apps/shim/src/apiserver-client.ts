@@ -183,8 +183,10 @@ function sendOnce(c: Connection, method: string, path: string, payload: string |
     headers["content-length"] = Buffer.byteLength(payload);
   }
   const send = c.server.protocol === "https:" ? httpsRequest : httpRequest;
+  // The target as node:http's options (what it would derive from `new URL(path, server)`), no URL per request.
+  const hostname = c.server.hostname.startsWith("[") ? c.server.hostname.slice(1, -1) : c.server.hostname;
   return new Promise((resolve, reject) => {
-    const req = send(new URL(path, c.server), { method, headers, agent: c.agent, timeout: timeoutMs, ...(signal === undefined ? {} : { signal }) }, resolve);
+    const req = send({ protocol: c.server.protocol, hostname, port: c.server.port, path, method, headers, agent: c.agent, timeout: timeoutMs, ...(signal === undefined ? {} : { signal }) }, resolve);
     req.on("timeout", () => req.destroy(new Error(`no answer from kube-apiserver within ${timeoutMs / 1000} s`)));
     req.on("error", (error: NodeJS.ErrnoException) => {
       const reusedSocket = req.reusedSocket && error.code === "ECONNRESET";
@@ -195,11 +197,14 @@ function sendOnce(c: Connection, method: string, path: string, payload: string |
   });
 }
 
-async function readText(res: IncomingMessage): Promise<string> {
-  res.setEncoding("utf8");
-  let text = "";
-  for await (const chunk of res) text += chunk as string;
-  return text;
+/** The whole body as UTF-8, decoded once (no async iterator or string decoder per answer). */
+function readText(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on("data", (chunk: Buffer) => chunks.push(chunk));
+    res.once("end", () => { resolve((chunks.length === 1 ? chunks[0] ?? Buffer.alloc(0) : Buffer.concat(chunks)).toString("utf8")); });
+    res.once("error", reject);
+  });
 }
 
 function apiserverError(status: number, body: string): ApiserverError {

@@ -51,7 +51,8 @@ export function needsSigning(csr: V1CertificateSigningRequest): boolean {
 
 /**
  * Applies `change` to the freshest copy of the CSR and replaces its status; `change` returns undefined when
- * there is nothing (more) to write. Resolves the outcome and the freshest object: the one the apiserver
+ * there is nothing (more) to write. The copy is shallow: `change` assigns new values (a new `status`) and
+ * never mutates the nested objects of its argument, which the cached CSR shares. Resolves the outcome and the freshest object: the one the apiserver
  * returned when written, the copy `change` declined when skipped. Other apiserver faults are thrown as they
  * come (the caller names the side).
  */
@@ -63,7 +64,9 @@ export async function writeStatus(
   const name = csr.metadata?.name ?? "";
   let current = csr;
   for (let attempt = 0; ; attempt++) {
-    const next = change(structuredClone(current));
+    // A copy of the top level: the changes below replace `status` with a new object and never touch the
+    // nested objects they share with `current` (a deep clone of the whole CSR per write was measurable).
+    const next = change({ ...current });
     if (next === undefined) return { outcome: "skipped", csr: current };
     try {
       const written = await api.replaceCertificateSigningRequestStatus({ name, body: next });
