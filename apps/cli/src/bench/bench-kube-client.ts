@@ -14,18 +14,51 @@ export interface BenchKubeAnswer {
   readonly text: string;
 }
 
-export class BenchKubeClient {
-  private readonly agent: Agent;
+/**
+ * An answer whose body is decoded and parsed only when read: the burst reads the JSON of its creates,
+ * only the status of its approvals (most answers), and the text of a refusal.
+ */
+class BufferedAnswer implements BenchKubeAnswer {
+  private parsed: { readonly value: unknown } | undefined;
 
   constructor(
-    private readonly server: string,
+    readonly status: number,
+    private readonly body: Buffer,
+  ) {}
+
+  get text(): string {
+    return this.body.toString("utf8");
+  }
+
+  get json(): unknown {
+    if (this.parsed === undefined) {
+      let value: unknown;
+      try {
+        value = this.body.length === 0 ? undefined : JSON.parse(this.text);
+      } catch {
+        value = undefined;
+      }
+      this.parsed = { value };
+    }
+    return this.parsed.value;
+  }
+}
+
+export class BenchKubeClient {
+  private readonly agent: Agent;
+  private readonly port: number;
+
+  constructor(
+    server: string,
     caPem: string,
     private readonly credentials: BenchCredentials,
     /** Connections kept open; at least the requests in flight. */
     maxSockets: number,
     private readonly timeoutMs = 30_000,
   ) {
-    if (!/^https:\/\/127\.0\.0\.1:\d+$/.test(server)) throw new Error(`the bench talks to a loopback apiserver only, got ${server}`);
+    const loopback = /^https:\/\/127\.0\.0\.1:(\d+)$/.exec(server);
+    if (loopback === null) throw new Error(`the bench talks to a loopback apiserver only, got ${server}`);
+    this.port = Number(loopback[1]);
     const tls = "token" in credentials ? {} : { cert: credentials.clientCertPem, key: credentials.clientKeyPem };
     this.agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, ca: caPem, ...tls });
   }
@@ -34,15 +67,12 @@ export class BenchKubeClient {
   async send(method: string, path: string, body?: unknown): Promise<BenchKubeAnswer> {
     const res = await this.open(method, path, body);
     const chunks: Buffer[] = [];
-    for await (const chunk of res) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString("utf8");
-    let json: unknown;
-    try {
-      json = text === "" ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.statusCode ?? 0, json, text };
+    await new Promise<void>((resolve, reject) => {
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.once("end", resolve);
+      res.once("error", reject);
+    });
+    return new BufferedAnswer(res.statusCode ?? 0, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
   }
 
   /**
@@ -60,7 +90,7 @@ export class BenchKubeClient {
     }
     if ("token" in this.credentials) headers.authorization = `Bearer ${this.credentials.token}`;
     return await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = httpsRequest(new URL(path, this.server), { method, headers, agent: this.agent, timeout: timeoutMs }, resolve);
+      const req = httpsRequest({ host: "127.0.0.1", port: this.port, path, method, headers, agent: this.agent, timeout: timeoutMs }, resolve);
       req.on("timeout", () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
       // Name the call: a bare "socket hang up" says nothing about which of thousands failed.
       req.on("error", (error: NodeJS.ErrnoException) => {
