@@ -111,7 +111,9 @@ interface ShimProcess {
 function spawnShim(env: Record<string, string>, shimLog: string): ShimProcess {
   const logFile = createWriteStream(shimLog, { flags: "a" });
   // apps/shim/src/main.ts with this Node and the tsx loader (the workspace packages export TypeScript).
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "apps/shim/src/main.ts")], {
+  // EDGECA_SHIM_CPU_PROF_DIR=<dir>: the shim writes a V8 CPU profile there when it exits (to profile a burst).
+  const profile = (env.EDGECA_SHIM_CPU_PROF_DIR ?? "") === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${env.EDGECA_SHIM_CPU_PROF_DIR ?? ""}`];
+  const child: ChildProcess = spawn(process.execPath, [...profile, "--import", "tsx", join(repoRoot, "apps/shim/src/main.ts")], {
     cwd: repoRoot,
     env,
     stdio: ["ignore", "pipe", "pipe"],
