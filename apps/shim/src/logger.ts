@@ -42,18 +42,43 @@ function errorReplacer(_key: string, value: unknown): unknown {
 
 /** Creates a logger writing records at `level` and above to `sink`. */
 export function createLogger(options: { level?: LogLevel; sink?: LogSink; fields?: Record<string, unknown> } = {}): Logger {
-  const min = RANK[options.level ?? "info"];
-  const sink = options.sink ?? stdoutSink;
-  const base = options.fields ?? {};
-  const write = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
-    if (RANK[level] < min) return;
-    sink({ ...base, ...fields, time: new Date().toISOString(), level, msg });
-  };
-  return {
-    debug: (msg, fields) => { write("debug", msg, fields); },
-    info: (msg, fields) => { write("info", msg, fields); },
-    warn: (msg, fields) => { write("warn", msg, fields); },
-    error: (msg, fields) => { write("error", msg, fields); },
-    child: (fields) => createLogger({ level: options.level ?? "info", sink, fields: { ...base, ...fields } }),
-  };
+  return new FieldLogger(RANK[options.level ?? "info"], options.sink ?? stdoutSink, options.fields ?? {});
+}
+
+/** A logger is its level, sink and fields; a child shares the first two (one per reconcile: no closures). */
+class FieldLogger implements Logger {
+  readonly #min: number;
+  readonly #sink: LogSink;
+  readonly #fields: Record<string, unknown>;
+
+  constructor(min: number, sink: LogSink, fields: Record<string, unknown>) {
+    this.#min = min;
+    this.#sink = sink;
+    this.#fields = fields;
+  }
+
+  debug(msg: string, fields?: Record<string, unknown>): void {
+    this.#write("debug", msg, fields);
+  }
+
+  info(msg: string, fields?: Record<string, unknown>): void {
+    this.#write("info", msg, fields);
+  }
+
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    this.#write("warn", msg, fields);
+  }
+
+  error(msg: string, fields?: Record<string, unknown>): void {
+    this.#write("error", msg, fields);
+  }
+
+  child(fields: Record<string, unknown>): Logger {
+    return new FieldLogger(this.#min, this.#sink, { ...this.#fields, ...fields });
+  }
+
+  #write(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
+    if (RANK[level] < this.#min) return;
+    this.#sink({ ...this.#fields, ...fields, time: new Date().toISOString(), level, msg });
+  }
 }
