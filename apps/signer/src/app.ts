@@ -77,56 +77,40 @@ async function parseBody<T>(raw: Request, schema: { safeParse(json: unknown): { 
   return parsed.data;
 }
 
-/** A 200 JSON answer, built directly: hono's `c.json` copies its headers through two `Headers` objects. */
-function jsonAnswer(body: unknown): Response {
-  return new Response(JSON.stringify(body), { status: 200, headers: { "content-type": "application/json", "cache-control": "no-store" } });
-}
-
-/** The answer to an error thrown on the way: a `SignerError` as its problem, anything else a logged 500. */
-function errorAnswer(error: unknown): Response {
-  if (error instanceof SignerError) return error.toResponse();
-  // Only a signer fault reaches here; the client sees a generic message, the log keeps the cause.
-  console.error("unexpected error", error);
-  return problemResponse("internal", "internal error");
-}
-
 // Every answer of /v1/sign, refusals included, leaves exactly one audit record (audit.ts).
-async function signAnswer(raw: Request, env: SignerEnv): Promise<Response> {
+app.post("/v1/sign", async (c) => {
   const audit = new AuditTrail();
   try {
-    const core = await loadedCore(env);
-    const cluster = await core.authenticate(cfOf(raw), raw.headers.get("authorization"));
+    const core = await loadedCore(c.env);
+    const cluster = await core.authenticate(cfOf(c.req.raw), c.req.header("authorization") ?? null);
     audit.cluster = cluster.name;
-    audit.request = await parseSignRequest(raw);
-    const answer = await core.sign(audit.request, cluster, { gate: budgetGate(env), facts: audit.facts });
+    audit.request = await parseSignRequest(c.req.raw);
+    const answer = await core.sign(audit.request, cluster, { gate: budgetGate(c.env), facts: audit.facts });
     audit.issued(answer);
-    return jsonAnswer(answer);
+    return c.json(answer, 200, JSON_HEADERS);
   } catch (error) {
     audit.refused(error);
     throw error;
   }
-}
+});
 
 // Pod certificates (PodCertificateRequests): the same order of checks and one audit record per answer.
-async function signPodAnswer(raw: Request, env: SignerEnv): Promise<Response> {
+app.post("/v1/sign-pod", async (c) => {
   const audit = new AuditTrail();
   try {
-    const core = await loadedCore(env);
-    const cluster = await core.authenticate(cfOf(raw), raw.headers.get("authorization"));
+    const core = await loadedCore(c.env);
+    const cluster = await core.authenticate(cfOf(c.req.raw), c.req.header("authorization") ?? null);
     audit.cluster = cluster.name;
-    const request = await parseBody(raw, PodSignRequest, "pod sign request");
+    const request = await parseBody(c.req.raw, PodSignRequest, "pod sign request");
     audit.request = request;
-    const answer = await core.signPod(request, cluster, { gate: budgetGate(env), facts: audit.facts });
+    const answer = await core.signPod(request, cluster, { gate: budgetGate(c.env), facts: audit.facts });
     audit.issued(answer);
-    return jsonAnswer(answer);
+    return c.json(answer, 200, JSON_HEADERS);
   } catch (error) {
     audit.refused(error);
     throw error;
   }
-}
-
-app.post("/v1/sign", (c) => signAnswer(c.req.raw, c.env));
-app.post("/v1/sign-pod", (c) => signPodAnswer(c.req.raw, c.env));
+});
 
 for (const path of ["/healthz", "/readyz", "/v1/bundle", "/v1/sign", "/v1/sign-pod"]) {
   app.all(path, (c) => problemResponse("method_not_allowed", `${c.req.method} is not allowed on ${path}`));
@@ -134,26 +118,9 @@ for (const path of ["/healthz", "/readyz", "/v1/bundle", "/v1/sign", "/v1/sign-p
 
 app.notFound((c) => problemResponse("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
 
-app.onError((error) => errorAnswer(error));
-
-/** The path of an absolute request URL, without the query (`https://host/v1/sign?x` → `/v1/sign`). */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("://") + 3);
-  if (start === -1) return "/";
-  const query = url.indexOf("?", start);
-  return query === -1 ? url.slice(start) : url.slice(start, query);
-}
-
-/**
- * The Worker's fetch handler: `POST /v1/sign` and `POST /v1/sign-pod`, spelt exactly, go straight to
- * their handlers (hono's routing and Context cost about a tenth of a sign's CPU in workerd); every other
- * request, including those paths spelt another way that hono would still match, goes to the hono app.
- */
-export function fetchSigner(request: Request, env: SignerEnv, ctx?: ExecutionContext): Response | Promise<Response> {
-  if (request.method === "POST") {
-    const path = pathOf(request.url);
-    if (path === "/v1/sign") return signAnswer(request, env).catch(errorAnswer);
-    if (path === "/v1/sign-pod") return signPodAnswer(request, env).catch(errorAnswer);
-  }
-  return app.fetch(request, env, ctx);
-}
+app.onError((error) => {
+  if (error instanceof SignerError) return error.toResponse();
+  // Only a signer fault reaches here; the client sees a generic message, the log keeps the cause.
+  console.error("unexpected error", error);
+  return problemResponse("internal", "internal error");
+});
