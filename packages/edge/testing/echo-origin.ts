@@ -8,7 +8,7 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { EdgeRequestCf } from "../src/edge/edge-emulator.ts";
+import type { EdgeRequestCf } from "../src/edge/cf-blob.ts";
 
 export const ECHO_CF_BLOB_HEADER = "MF-CF-Blob";
 

@@ -18,13 +18,8 @@ import { requestHeadersToForward, responseHeadersToReturn } from "./forwarded-he
 import { readRequestBody } from "./request-body.ts";
 import { parseRequestTarget } from "./request-target.ts";
 import { createServerCertificate, type ServerCertificate } from "./server-certificate.ts";
-import { describeClientCertificate, type TlsClientAuth } from "./tls-client-auth.ts";
+import { CfBlobs } from "./cf-blob.ts";
 import { UpstreamPool, type EdgeOrigin, type UpstreamAnswer } from "./upstream-pool.ts";
-
-/** The `cf` object the emulator hands the upstream (only the part the signer reads). */
-export interface EdgeRequestCf {
-  readonly tlsClientAuth: TlsClientAuth;
-}
 
 /** Where the emulator forwards: plain-HTTP origins (workerd sockets) that read `cf` from `cfBlobHeader`. */
 export interface EdgeUpstream {
@@ -67,20 +62,6 @@ const FORWARDED_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATC
 const ALLOW = [...FORWARDED_METHODS].join(", ");
 const WITHOUT_BODY = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
 
-/** `cf` as JSON, once per TLS connection: the verdict belongs to the handshake, not to each request. */
-const cfBlobs = new WeakMap<TLSSocket, string>();
-
-function cfBlobFor(socket: TLSSocket): string {
-  let blob = cfBlobs.get(socket);
-  if (blob === undefined) {
-    const cf: EdgeRequestCf = { tlsClientAuth: describeClientCertificate(socket) };
-    // Header values are bytes: non-ASCII (a UTF-8 name in a DN) travels as JSON escapes, which parse the same.
-    blob = JSON.stringify(cf).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-    cfBlobs.set(socket, blob);
-  }
-  return blob;
-}
-
 function fromUpstream(method: string, answer: UpstreamAnswer): EdgeAnswer {
   const headers = responseHeadersToReturn(answer.rawHeaders);
   // A HEAD answer has no body but keeps the length the GET would have.
@@ -92,6 +73,7 @@ function fromUpstream(method: string, answer: UpstreamAnswer): EdgeAnswer {
 interface Context {
   readonly options: EdgeEmulatorOptions;
   readonly pool: UpstreamPool;
+  readonly cfBlobs: CfBlobs;
   readonly limit: number;
   authority: string;
 }
@@ -114,7 +96,7 @@ async function answerFor(req: IncomingMessage, ctx: Context): Promise<EdgeAnswer
     host: ctx.authority,
     clientIp: req.socket.remoteAddress ?? "127.0.0.1",
     cfBlobHeader: ctx.options.upstream.cfBlobHeader,
-    cfBlob: cfBlobFor(req.socket),
+    cfBlob: ctx.cfBlobs.for(req.socket),
     ...(hasBody ? { contentLength: body.bytes } : {}),
   });
   try {
@@ -157,7 +139,7 @@ export async function startEdgeEmulator(options: EdgeEmulatorOptions): Promise<E
     rejectUnauthorized: false,
     minVersion: "TLSv1.2",
   };
-  const ctx: Context = { options, pool: new UpstreamPool(options.upstream.origins), limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, authority: "" };
+  const ctx: Context = { options, pool: new UpstreamPool(options.upstream.origins), cfBlobs: new CfBlobs(), limit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, authority: "" };
   const delayMs = options.answerDelayMs ?? 0;
   const server = createServer(tls, (req, res) => {
     answerFor(req, ctx).then(

@@ -1,6 +1,7 @@
 export { startEdgeEmulator } from "./edge-emulator.ts";
 export { startEdgeThreads } from "./edge-threads.ts";
-export type { EdgeEmulator, EdgeEmulatorOptions, EdgeRequestCf, EdgeUpstream } from "./edge-emulator.ts";
+export type { EdgeEmulator, EdgeEmulatorOptions, EdgeUpstream } from "./edge-emulator.ts";
+export type { EdgeRequestCf } from "./cf-blob.ts";
 export type { EdgeOrigin } from "./upstream-pool.ts";
 export { NO_CLIENT_CERTIFICATE, tlsClientAuthFor } from "./tls-client-auth.ts";
 export type { PresentedCertificate, TlsClientAuth } from "./tls-client-auth.ts";

@@ -127,8 +127,8 @@ export interface PresentedCertificate {
 }
 
 /**
- * `tlsClientAuth` for a presented certificate, without a TLS connection: what the emulator computes per
- * request, and what the benchmark injects when it calls the Worker through Miniflare directly.
+ * `tlsClientAuth` for a presented certificate, without a TLS connection: what the emulator computes once per
+ * certificate (cf-blob.ts), and what the benchmark injects when it calls the Worker through Miniflare directly.
  */
 export function tlsClientAuthFor(presented: PresentedCertificate): TlsClientAuth {
   const der = Buffer.from(presented.der);
@@ -167,18 +167,25 @@ export function tlsClientAuthFor(presented: PresentedCertificate): TlsClientAuth
   };
 }
 
+/** A certificate a client presented on a connection, and a key naming exactly what its `tlsClientAuth` depends on. */
+export interface PresentedOnConnection {
+  readonly presented: PresentedCertificate;
+  /** The verdict and the SHA-256 fingerprints of the leaf and of its issuer: equal keys, equal `tlsClientAuth`. */
+  readonly key: string;
+}
+
 /**
- * Describes the client certificate on a TLS connection the way Cloudflare does. Verification (chain to
- * the configured client CA, validity window) is OpenSSL's, done during the handshake because the server
- * was created with `ca: clientCaPem`, `requestCert: true`, `rejectUnauthorized: false`.
+ * What a TLS connection says about the client's certificate (undefined: none presented). Verification
+ * (chain to the configured client CA, validity window) is OpenSSL's, done during the handshake because the
+ * server was created with `ca: clientCaPem`, `requestCert: true`, `rejectUnauthorized: false`.
  */
-export function describeClientCertificate(socket: TLSSocket): TlsClientAuth {
+export function presentedOn(socket: TLSSocket): PresentedOnConnection | undefined {
   const peer = socket.getPeerX509Certificate();
-  if (peer === undefined) return { ...NO_CLIENT_CERTIFICATE };
+  if (peer === undefined) return undefined;
   const issuer = issuerOf(socket);
-  return tlsClientAuthFor({
-    der: peer.raw,
-    verified: socket.authorized ? "SUCCESS" : verificationFailure(socket.authorizationError),
-    ...(issuer === undefined ? {} : { issuerDer: issuer.raw }),
-  });
+  const verified = socket.authorized ? "SUCCESS" : verificationFailure(socket.authorizationError);
+  return {
+    presented: { der: peer.raw, verified, ...(issuer === undefined ? {} : { issuerDer: issuer.raw }) },
+    key: `${verified}\n${peer.fingerprint256}\n${issuer?.fingerprint256 ?? ""}`,
+  };
 }
