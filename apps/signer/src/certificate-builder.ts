@@ -6,19 +6,7 @@
  * encoding cost ≈ 45 µs, mostly in allocating arrays; this leaves WebCrypto's signature as the cost.
  */
 import { asciiScratch, asciiString, ecdsaDerSize, encodePem, headerSize, Tag, writeEcdsaDer, writeHeader } from "@edgeca/shared";
-import {
-  extKeyUsageExtension,
-  hasShape,
-  keyUsageExtension,
-  LEAF_TBS,
-  rewriteVariableParts,
-  SERIAL_BYTES,
-  shapeOf,
-  type LeafContext,
-  type LeafShape,
-  type LeafTemplate,
-  type VariableParts,
-} from "./certificate-profile.ts";
+import { extKeyUsageExtension, keyUsageExtension, LEAF_TBS, SERIAL_BYTES, type LeafContext, type LeafTemplate } from "./certificate-profile.ts";
 import type { Issuer } from "./issuer.ts";
 
 export type { LeafTemplate } from "./certificate-profile.ts";
@@ -59,39 +47,7 @@ function serialHex(out: Uint8Array, at: number): string {
 }
 
 function contextOf(issuer: Issuer, leaf: LeafTemplate): LeafContext {
-  const at = { serial: 0, validity: 0, spki: 0, ski: 0, names: 0 };
-  return { issuer, leaf, keyUsage: keyUsageExtension(leaf.keyUsage), extKeyUsage: extKeyUsageExtension(leaf.extKeyUsage), at };
-}
-
-/**
- * A leaf written from the profile, kept as the pattern for the next leaves of its shape under its issuer:
- * those are its array copied, their variable parts written over it at the offsets it recorded. Walking the
- * profile's description to size and write every element cost more than the rest of the TBSCertificate.
- */
-interface Pattern {
-  readonly shape: LeafShape;
-  /** The whole array as `writeTbs` made it, TBSCertificate written. */
-  readonly buffer: Uint8Array;
-  readonly tbsEnd: number;
-  readonly at: VariableParts;
-}
-
-/** A few shapes per issuer (P-256 and RSA workloads, a control-plane profile), newest first. */
-const PATTERNS_PER_ISSUER = 8;
-const patterns = new WeakMap<Issuer, Pattern[]>();
-
-function patternFor(issuer: Issuer, c: LeafContext): Pattern | undefined {
-  const list = patterns.get(issuer);
-  if (list === undefined) return undefined;
-  for (const p of list) if (hasShape(c, p.shape)) return p;
-  return undefined;
-}
-
-function keepPattern(issuer: Issuer, c: LeafContext, buffer: Uint8Array, tbsEnd: number): void {
-  let list = patterns.get(issuer);
-  if (list === undefined) patterns.set(issuer, (list = []));
-  list.unshift({ shape: shapeOf(c), buffer: buffer.slice(), tbsEnd, at: { ...c.at } });
-  if (list.length > PATTERNS_PER_ISSUER) list.pop();
+  return { issuer, leaf, keyUsage: keyUsageExtension(leaf.keyUsage), extKeyUsage: extKeyUsageExtension(leaf.extKeyUsage), serialAt: 0 };
 }
 
 /** Bytes of the TBSCertificate `writeTbs` writes for this leaf (sized from the profile, nothing written). */
@@ -102,19 +58,11 @@ export function tbsSize(issuer: Issuer, leaf: LeafTemplate): number {
 /** Writes the TBSCertificate of one leaf under `issuer`, with room for the rest of the certificate around it. */
 export function writeTbs(issuer: Issuer, leaf: LeafTemplate): UnsignedLeaf {
   const c = contextOf(issuer, leaf);
-  const pattern = patternFor(issuer, c);
-  if (pattern !== undefined) {
-    const out = new Uint8Array(pattern.buffer.length);
-    out.set(pattern.buffer);
-    rewriteVariableParts(out, c, pattern.at);
-    return { buffer: out, tbs: out.subarray(OUTER_HEADER_ROOM, pattern.tbsEnd), serialNumber: serialHex(out, c.at.serial) };
-  }
   const size = LEAF_TBS.size(c);
   const out = new Uint8Array(OUTER_HEADER_ROOM + size + issuer.signatureRoom);
   const at = LEAF_TBS.write(out, OUTER_HEADER_ROOM, c);
   if (at !== OUTER_HEADER_ROOM + size) throw new Error(`certificate builder: wrote ${at - OUTER_HEADER_ROOM} TBS bytes, sized ${size}`);
-  keepPattern(issuer, c, out, at);
-  return { buffer: out, tbs: out.subarray(OUTER_HEADER_ROOM, at), serialNumber: serialHex(out, c.at.serial) };
+  return { buffer: out, tbs: out.subarray(OUTER_HEADER_ROOM, at), serialNumber: serialHex(out, c.serialAt) };
 }
 
 /** Signs a written TBSCertificate with the issuer's key and completes the certificate in the same array. */

@@ -51,26 +51,13 @@ export interface IssuerProfile {
   readonly signatureRoom: number;
 }
 
-/**
- * Where the parts of a leaf that vary between leaves of one shape (see `LeafShape`) start in the array:
- * the serial number's octets, the two times, the SubjectPublicKeyInfo, the SKI octets and the first name.
- * Recorded as the TBSCertificate is written.
- */
-export interface VariableParts {
-  serial: number;
-  validity: number;
-  spki: number;
-  ski: number;
-  names: number;
-}
-
-/** One leaf being written: the issuer's part, the request's part, and where its variable parts went. */
+/** One leaf being written: the issuer's part, the request's part, and where the serial number went. */
 export interface LeafContext {
   readonly issuer: IssuerProfile;
   readonly leaf: LeafTemplate;
   readonly keyUsage: Uint8Array;
   readonly extKeyUsage: Uint8Array;
-  readonly at: VariableParts;
+  serialAt: number;
 }
 
 const TRUE = der(Tag.BOOLEAN, Uint8Array.of(0xff));
@@ -139,7 +126,7 @@ function writeSerialNumber(out: Uint8Array, at: number, c: LeafContext): number 
   for (let i = 0; i < SERIAL_BYTES; i++) out[at + i] = randomPool[randomAt + i] ?? 0;
   randomAt += SERIAL_BYTES;
   out[at] = ((out[at] ?? 0) & 0x7f) | 0x01;
-  c.at.serial = at;
+  c.serialAt = at;
   return at + SERIAL_BYTES;
 }
 
@@ -166,7 +153,7 @@ function writeNames(out: Uint8Array, at: number, tag: number, names: readonly st
 type P = Part<LeafContext>;
 
 const validity: P = element("validity", Tag.SEQUENCE, [
-  field("notBefore", (c) => timeSize(c.leaf.notBefore), (out, at, c) => writeTimeAt(out, (c.at.validity = at), c.leaf.notBefore)),
+  field("notBefore", (c) => timeSize(c.leaf.notBefore), (out, at, c) => writeTimeAt(out, at, c.leaf.notBefore)),
   field("notAfter", (c) => timeSize(c.leaf.notAfter), (out, at, c) => writeTimeAt(out, at, c.leaf.notAfter)),
 ]);
 
@@ -179,7 +166,7 @@ const subjectKeyIdentifier: P = element("subjectKeyIdentifier", Tag.SEQUENCE, [
   element("subjectKeyIdentifier extnValue", Tag.OCTET_STRING, [
     element("keyIdentifier", Tag.OCTET_STRING, [
       field("keyIdentifier octets", () => SKI_BYTES, (out, at, c) => {
-        sha1Into(c.leaf.publicKey, out, (c.at.ski = at));
+        sha1Into(c.leaf.publicKey, out, at);
         return at + SKI_BYTES;
       }),
     ]),
@@ -192,7 +179,7 @@ const subjectAltName: P = element("subjectAltName", Tag.SEQUENCE, [
   constant("subjectAltName critical", TRUE),
   element("subjectAltName extnValue", Tag.OCTET_STRING, [
     element("GeneralNames", Tag.SEQUENCE, [
-      field("dNSName", (c) => namesSize(c.leaf.dnsNames), (out, at, c) => writeNames(out, (c.at.names = at), CTX_DNS, c.leaf.dnsNames)),
+      field("dNSName", (c) => namesSize(c.leaf.dnsNames), (out, at, c) => writeNames(out, at, CTX_DNS, c.leaf.dnsNames)),
       field("uniformResourceIdentifier", (c) => namesSize(c.leaf.uris), (out, at, c) => writeNames(out, at, CTX_URI, c.leaf.uris)),
     ]),
   ]),
@@ -206,10 +193,7 @@ export const LEAF_TBS: P = element("TBSCertificate", Tag.SEQUENCE, [
   validity,
   // The identity is in the SAN (docs/certificate-profile.md).
   constant("subject", der(Tag.SEQUENCE)),
-  field("subjectPublicKeyInfo", (c) => c.leaf.spki.length, (out, at, c) => {
-    out.set(c.leaf.spki, (c.at.spki = at));
-    return at + c.leaf.spki.length;
-  }),
+  bytes("subjectPublicKeyInfo", (c) => c.leaf.spki),
   element("extensions", 0xa3, [
     element("Extensions", Tag.SEQUENCE, [
       bytes("keyUsage", (c) => c.keyUsage),
@@ -221,62 +205,6 @@ export const LEAF_TBS: P = element("TBSCertificate", Tag.SEQUENCE, [
     ]),
   ]),
 ]);
-
-/**
- * What fixes every octet of a leaf's TBSCertificate under one issuer but its variable parts: the two
- * extensions chosen by the usages, the key's length, the times' encodings and every name's length. Two
- * leaves of one shape differ only in the octets `rewriteVariableParts` writes.
- */
-export interface LeafShape {
-  readonly keyUsage: Uint8Array;
-  readonly extKeyUsage: Uint8Array;
-  readonly spkiLength: number;
-  readonly timeSizes: number;
-  /** Each DNS name's length, then -1, then each URI's length. */
-  readonly nameLengths: readonly number[];
-}
-
-/** The shape of the leaf `c` describes. */
-export function shapeOf(c: LeafContext): LeafShape {
-  const nameLengths = [...c.leaf.dnsNames.map((n) => n.length), -1, ...c.leaf.uris.map((n) => n.length)];
-  return { keyUsage: c.keyUsage, extKeyUsage: c.extKeyUsage, spkiLength: c.leaf.spki.length, timeSizes: timeSizes(c.leaf), nameLengths };
-}
-
-function timeSizes(leaf: LeafTemplate): number {
-  return timeSize(leaf.notBefore) * 100 + timeSize(leaf.notAfter);
-}
-
-function sameLengths(names: readonly string[], lengths: readonly number[], from: number): boolean {
-  for (let i = 0; i < names.length; i++) if (lengths[from + i] !== names[i]?.length) return false;
-  return true;
-}
-
-/** Whether the leaf `c` describes has `shape`. */
-export function hasShape(c: LeafContext, shape: LeafShape): boolean {
-  const { dnsNames, uris } = c.leaf;
-  return (
-    shape.keyUsage === c.keyUsage &&
-    shape.extKeyUsage === c.extKeyUsage &&
-    shape.spkiLength === c.leaf.spki.length &&
-    shape.timeSizes === timeSizes(c.leaf) &&
-    shape.nameLengths.length === dnsNames.length + 1 + uris.length &&
-    shape.nameLengths[dnsNames.length] === -1 &&
-    sameLengths(dnsNames, shape.nameLengths, 0) &&
-    sameLengths(uris, shape.nameLengths, dnsNames.length + 1)
-  );
-}
-
-/**
- * Writes the variable parts of the leaf `c` over a copy of a TBSCertificate of the same shape whose parts
- * started at `at` (as `LEAF_TBS.write` recorded them); records them in `c.at` as that write does.
- */
-export function rewriteVariableParts(out: Uint8Array, c: LeafContext, at: VariableParts): void {
-  writeSerialNumber(out, at.serial - 2, c);
-  writeTimeAt(out, writeTimeAt(out, (c.at.validity = at.validity), c.leaf.notBefore), c.leaf.notAfter);
-  out.set(c.leaf.spki, (c.at.spki = at.spki));
-  sha1Into(c.leaf.publicKey, out, (c.at.ski = at.ski));
-  writeNames(out, writeNames(out, (c.at.names = at.names), CTX_DNS, c.leaf.dnsNames), CTX_URI, c.leaf.uris);
-}
 
 /**
  * The DER an issuer contributes to every leaf: its signature algorithm and Name, the AKI with its key
