@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { toHex } from "./bytes.ts";
-import { sha1, sha1Into } from "./sha1.ts";
+import { sha1 } from "./sha1.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -14,18 +14,10 @@ describe("sha1", () => {
   });
 
   it("agrees with WebCrypto on every length around the block boundaries", async () => {
-    for (let n = 0; n < 300; n++) {
+    for (let n = 0; n < 200; n++) {
       const data = crypto.getRandomValues(new Uint8Array(n));
       const expected = new Uint8Array(await crypto.subtle.digest("SHA-1", data));
       expect(toHex(sha1(data))).toBe(toHex(expected));
     }
-  });
-
-  it("writes the digest in place, and only its 20 bytes", () => {
-    const data = crypto.getRandomValues(new Uint8Array(65));
-    const out = new Uint8Array(26).fill(0xee);
-    sha1Into(data, out, 3);
-    expect(toHex(out.subarray(3, 23))).toBe(toHex(sha1(data)));
-    expect([...out.subarray(0, 3), ...out.subarray(23)]).toEqual([0xee, 0xee, 0xee, 0xee, 0xee, 0xee]);
   });
 });
