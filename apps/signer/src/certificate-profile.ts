@@ -15,7 +15,7 @@ import {
   headerSize,
   KEY_USAGE_BIT,
   OID,
-  sha1Into,
+  sha1,
   Tag,
   timeSize,
   writeHeader,
@@ -166,7 +166,7 @@ const subjectKeyIdentifier: P = element("subjectKeyIdentifier", Tag.SEQUENCE, [
   element("subjectKeyIdentifier extnValue", Tag.OCTET_STRING, [
     element("keyIdentifier", Tag.OCTET_STRING, [
       field("keyIdentifier octets", () => SKI_BYTES, (out, at, c) => {
-        sha1Into(c.leaf.publicKey, out, at);
+        out.set(sha1(c.leaf.publicKey), at);
         return at + SKI_BYTES;
       }),
     ]),
