@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { loadavg } from "node:os";
 import { Writable } from "node:stream";
 import { createIstioCsr } from "@edgeca/testenv";
-import { startLocalSigner, type LocalSigner } from "@edgeca/edge";
+import { EDGE_THREAD_NAME, startLocalSigner, type LocalSigner } from "@edgeca/edge";
 import { initMaterial, setBudgets } from "../signer/index.ts";
 import { ensureCfssl, startCfssl, type CfsslServer } from "./cfssl-server.ts";
 import { BenchClient, type ClientAnswer } from "./http-client.ts";
@@ -106,7 +106,7 @@ function cpuMeter(sides: Sides): CpuMeter {
   return new CpuMeter(
     new Map<string, () => number | undefined>([
       ["workerd", () => cpuSecondsOfAll(workerd)],
-      ["edgeThreads", () => (sides.edgeThreads > 0 ? ownThreadsCpuSeconds((_tid, name) => name === "WorkerThread") : undefined)],
+      ["edgeThreads", () => (sides.edgeThreads > 0 ? ownThreadsCpuSeconds((_tid, name) => name === EDGE_THREAD_NAME) : undefined)],
       ["cfssl", () => cpuSecondsOf(sides.cfssl.pid)],
       ["mainThread", () => ownThreadsCpuSeconds((tid) => tid === process.pid)],
     ]),

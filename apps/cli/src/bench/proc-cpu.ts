@@ -44,7 +44,7 @@ export function cpuSecondsOf(pid: number): number | undefined {
 /**
  * User + system CPU seconds so far of this process's threads that `pick` selects by thread id and name
  * (/proc/self/task/<tid>/stat; the main thread's id is the pid and its name "MainThread"; Node names a
- * worker thread after Worker's `name` option, "WorkerThread" without one, cut to the kernel's 15 bytes).
+ * worker thread after Worker's `name` option, "WorkerThread" without one, cut to the kernel's 15 bytes; the edge names its threads EDGE_THREAD_NAME).
  * Undefined when `pick` selects no thread, so a lookup that misses shows as a missing figure, not as 0 s.
  * A picked thread that ends takes its seconds with it: pick threads that outlive the measurement.
  */

@@ -57,8 +57,11 @@ interface EdgeThread {
   readonly exited: Promise<void>;
 }
 
+/** The edge threads' name, as the kernel shows it (/proc/<pid>/task/<tid>/comm keeps 15 bytes): benchmarks find their CPU by it. */
+export const EDGE_THREAD_NAME = "edgeca-edge";
+
 async function startThread(options: EdgeEmulatorOptions): Promise<EdgeThread> {
-  const worker = new Worker(ENTRY, { workerData: options, execArgv: EXEC_ARGV });
+  const worker = new Worker(ENTRY, { name: EDGE_THREAD_NAME, workerData: options, execArgv: EXEC_ARGV });
   const exited = new Promise<void>((resolve) => worker.once("exit", () => { resolve(); }));
   // A thread that fails later must not take the caller's process with it (an unheard "error" would):
   // it is reported, and the threads left keep serving the port.

@@ -1,5 +1,5 @@
 export { startEdgeEmulator } from "./edge-emulator.ts";
-export { startEdgeThreads } from "./edge-threads.ts";
+export { EDGE_THREAD_NAME, startEdgeThreads } from "./edge-threads.ts";
 export type { EdgeEmulator, EdgeEmulatorOptions, EdgeUpstream } from "./edge-emulator.ts";
 export type { EdgeRequestCf } from "./cf-blob.ts";
 export type { EdgeOrigin } from "./upstream-pool.ts";
