@@ -38,11 +38,15 @@ it("retries while the signer is down and issues once it is back, never marking F
 
 it("runs two replicas where only the leader signs, and hands over when the leader stops", async () => {
   const { stack } = own;
-  const primary = await stack.startShim("shim-a");
-  const standby = await stack.startShim("shim-b");
+  const a = await stack.startShim("shim-a");
+  const b = await stack.startShim("shim-b");
   try {
-    await until(() => primary.shim.isLeader() && standby.shim.notReadyReason() === undefined, Boolean, 15_000);
-    expect(primary.shim.isLeader()).toBe(true);
+    // Either may take the Lease first (both start within a moment of each other): the test follows
+    // whichever leads. Exactly one leads, and the other is ready as its standby.
+    const oneLeads = (): boolean => a.shim.isLeader() !== b.shim.isLeader();
+    const standbyReady = (): boolean => (a.shim.isLeader() ? b : a).shim.notReadyReason() === undefined;
+    expect(await until(() => oneLeads() && standbyReady(), Boolean, 15_000)).toBe(true);
+    const [primary, standby] = a.shim.isLeader() ? [a, b] : [b, a];
     expect(standby.shim.isLeader()).toBe(false);
 
     const first = await stack.requestAsIstiod("e2e-leader");
@@ -57,7 +61,7 @@ it("runs two replicas where only the leader signs, and hands over when the leade
     expect(standby.signer.calls(second.name)).toBe(1);
     expect(await counterTotal(standby.shim.metrics.issued)).toBeGreaterThan(0);
   } finally {
-    await standby.shim.stop();
-    await primary.shim.stop();
+    await b.shim.stop();
+    await a.shim.stop();
   }
 });
