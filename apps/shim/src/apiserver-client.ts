@@ -15,6 +15,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type 
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from "node:https";
 import { createSecureContext } from "node:tls";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { requestTargetOf } from "./request-target.ts";
 
 /** kube-apiserver answered with a status other than 2xx. */
 export class ApiserverError extends Error {
@@ -183,10 +184,8 @@ function sendOnce(c: Connection, method: string, path: string, payload: string |
     headers["content-length"] = Buffer.byteLength(payload);
   }
   const send = c.server.protocol === "https:" ? httpsRequest : httpRequest;
-  // The target as node:http's options (what it would derive from `new URL(path, server)`), no URL per request.
-  const hostname = c.server.hostname.startsWith("[") ? c.server.hostname.slice(1, -1) : c.server.hostname;
   return new Promise((resolve, reject) => {
-    const req = send({ protocol: c.server.protocol, hostname, port: c.server.port, path, method, headers, agent: c.agent, timeout: timeoutMs, ...(signal === undefined ? {} : { signal }) }, resolve);
+    const req = send({ ...requestTargetOf(c.server, path), method, headers, agent: c.agent, timeout: timeoutMs, ...(signal === undefined ? {} : { signal }) }, resolve);
     req.on("timeout", () => req.destroy(new Error(`no answer from kube-apiserver within ${timeoutMs / 1000} s`)));
     req.on("error", (error: NodeJS.ErrnoException) => {
       const reusedSocket = req.reusedSocket && error.code === "ECONNRESET";

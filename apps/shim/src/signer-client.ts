@@ -9,6 +9,7 @@ import { Agent, request as httpsRequest } from "node:https";
 import { createSecureContext, rootCertificates } from "node:tls";
 import { Bundle, MAX_BODY_BYTES, PodSignResponse, Problem, problemOf, SignResponse, type PodSignRequest, type SignRequest } from "@edgeca/shared";
 import { SignerCallError } from "./signer-call-error.ts";
+import { requestTargetOf, type RequestTarget } from "./request-target.ts";
 
 /** What the shim needs from the signer; tests may substitute their own. */
 export interface SignerClient {
@@ -180,33 +181,19 @@ function stampOf(files: readonly (string | undefined)[]): string {
 }
 
 /** Each endpoint's URL under `base` as node:https's options, parsed once (a URL per request costs a parse and a conversion). */
-function endpointTargets(base: string): (endpoint: string) => Target {
-  const targets = new Map<string, Target>();
+function endpointTargets(base: string): (endpoint: string) => RequestTarget {
+  const targets = new Map<string, RequestTarget>();
   return (endpoint) => {
     let target = targets.get(endpoint);
     if (target === undefined) {
-      target = targetOfUrl(new URL(endpoint, `${base}/`));
+      target = requestTargetOf(new URL(endpoint, `${base}/`));
       targets.set(endpoint, target);
     }
     return target;
   };
 }
 
-/** Where a request goes, as node:https takes it (what it would derive from the URL). */
-interface Target {
-  readonly protocol: string;
-  readonly hostname: string;
-  readonly port: string;
-  readonly path: string;
-}
-
-function targetOfUrl(url: URL): Target {
-  // An IPv6 literal is bracketed in a URL, bare in a hostname.
-  const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-  return { protocol: url.protocol, hostname, port: url.port, path: `${url.pathname}${url.search}` };
-}
-
-function send(target: Target, method: string, body: string | undefined, agent: Agent, token: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<Answer> {
+function send(target: RequestTarget, method: string, body: string | undefined, agent: Agent, token: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { accept: "application/json, application/problem+json" };
     if (body !== undefined) headers["content-type"] = "application/json";
