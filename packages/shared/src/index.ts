@@ -18,5 +18,6 @@ export * from "./sha1.ts";
 export * from "./spiffe.ts";
 export * from "./usages.ts";
 export * from "./wire.ts";
+export * from "./sign-batch.ts";
 export * from "./pod-certificate.ts";
 export * from "./pod-proof.ts";
