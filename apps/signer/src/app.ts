@@ -2,17 +2,19 @@
  * The signer's HTTP API (docs/signer-api.md) as a Hono app. Order of checks on `/v1/*`:
  * configuration loaded (503) → client certificate and token (401) → media type (415) → body size (413)
  * → JSON and schema (400) → signer name (403) → policy (422/400) → issuance budgets (429) → issue.
- * Every `/v1/sign` decision is written as one audit record (audit.ts).
+ * Every `/v1/sign` decision is written as one audit record (audit.ts); `/v1/sign-batch` (sign-batch.ts)
+ * applies the same checks to the whole request, then those from the signer name on to each item.
  */
-import { ConfigurationError, PodSignRequest, SignRequest } from "@edgeca/shared";
+import { ConfigurationError, MAX_BATCH_BODY_BYTES, PodSignRequest, SignBatchRequest, SignRequest, type ClusterConfig, type SignBatchResponse } from "@edgeca/shared";
 import { Hono } from "hono";
 import { AuditTrail } from "./audit.ts";
-import { readLimitedText, requireJson } from "./body.ts";
+import { readJsonBody } from "./body.ts";
 import { budgetGate } from "./budget-gate.ts";
 import { getSigningCore } from "./core-cache.ts";
 import type { SigningCore } from "./core.ts";
+import { signBatch } from "./sign-batch.ts";
 import type { SignerEnv } from "./env.ts";
-import { InvalidRequestError, problemResponse, SignerError, UnavailableError } from "./errors.ts";
+import { problemResponse, SignerError, UnavailableError } from "./errors.ts";
 
 type AppEnv = { Bindings: SignerEnv };
 
@@ -54,29 +56,6 @@ app.get("/v1/bundle", async (c) => {
   return c.json(core.bundle, 200, JSON_HEADERS);
 });
 
-async function parseSignRequest(raw: Request): Promise<SignRequest> {
-  return await parseBody(raw, SignRequest, "sign request");
-}
-
-/** Reads a JSON body and parses it with `schema`; 415/413/400 as for every sign route. */
-async function parseBody<T>(raw: Request, schema: { safeParse(json: unknown): { success: true; data: T } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } } }, what: string): Promise<T> {
-  requireJson(raw.headers.get("content-type"));
-  const text = await readLimitedText(raw);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    // V8's message says where parsing stopped ("Unexpected end of JSON input", "Unexpected token …").
-    throw new InvalidRequestError(`body is not valid JSON: ${error instanceof Error ? error.message.slice(0, 200) : "parse failed"}`);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.map(String).join(".") || "(body)"}: ${i.message}`);
-    throw new InvalidRequestError(`body does not match the ${what} schema: ${issues.join("; ")}`);
-  }
-  return parsed.data;
-}
-
 // Every answer of /v1/sign, refusals included, leaves exactly one audit record (audit.ts).
 app.post("/v1/sign", async (c) => {
   const audit = new AuditTrail();
@@ -84,7 +63,7 @@ app.post("/v1/sign", async (c) => {
     const core = await loadedCore(c.env);
     const cluster = await core.authenticate(cfOf(c.req.raw), c.req.header("authorization") ?? null);
     audit.cluster = cluster.name;
-    audit.request = await parseSignRequest(c.req.raw);
+    audit.request = await readJsonBody(c.req.raw, SignRequest, "sign request");
     const answer = await core.sign(audit.request, cluster, { gate: budgetGate(c.env), facts: audit.facts });
     audit.issued(answer);
     return c.json(answer, 200, JSON_HEADERS);
@@ -101,7 +80,7 @@ app.post("/v1/sign-pod", async (c) => {
     const core = await loadedCore(c.env);
     const cluster = await core.authenticate(cfOf(c.req.raw), c.req.header("authorization") ?? null);
     audit.cluster = cluster.name;
-    const request = await parseBody(c.req.raw, PodSignRequest, "pod sign request");
+    const request = await readJsonBody(c.req.raw, PodSignRequest, "pod sign request");
     audit.request = request;
     const answer = await core.signPod(request, cluster, { gate: budgetGate(c.env), facts: audit.facts });
     audit.issued(answer);
@@ -112,7 +91,25 @@ app.post("/v1/sign-pod", async (c) => {
   }
 });
 
-for (const path of ["/healthz", "/readyz", "/v1/bundle", "/v1/sign", "/v1/sign-pod"]) {
+// Several sign requests in one (sign-batch.ts): a refusal of the whole batch leaves one audit record as on
+// /v1/sign; an accepted batch leaves one per item, and signBatch answers every item, so it is past the catch.
+app.post("/v1/sign-batch", async (c) => {
+  const audit = new AuditTrail();
+  let accepted: { core: SigningCore; cluster: ClusterConfig; batch: SignBatchRequest };
+  try {
+    const core = await loadedCore(c.env);
+    const cluster = await core.authenticate(cfOf(c.req.raw), c.req.header("authorization") ?? null);
+    audit.cluster = cluster.name;
+    accepted = { core, cluster, batch: await readJsonBody(c.req.raw, SignBatchRequest, "sign batch request", MAX_BATCH_BODY_BYTES) };
+  } catch (error) {
+    audit.refused(error);
+    throw error;
+  }
+  const answer: SignBatchResponse = { answers: await signBatch(accepted.core, accepted.cluster, accepted.batch.requests, budgetGate(c.env)) };
+  return c.json(answer, 200, JSON_HEADERS);
+});
+
+for (const path of ["/healthz", "/readyz", "/v1/bundle", "/v1/sign", "/v1/sign-pod", "/v1/sign-batch"]) {
   app.all(path, (c) => problemResponse("method_not_allowed", `${c.req.method} is not allowed on ${path}`));
 }
 

@@ -11,6 +11,7 @@ export const GATE_TIMEOUT_MS = 2000;
 
 interface BudgetStub {
   take(requests: readonly BudgetRequest[]): Promise<TakeResult>;
+  takeEach(lists: readonly (readonly BudgetRequest[])[]): Promise<TakeResult[]>;
 }
 interface BudgetNamespace {
   idFromName(name: string): unknown;
@@ -26,25 +27,37 @@ function isTakeResult(value: unknown): value is TakeResult {
   return value.ok === true || ("retryAfterSeconds" in value && typeof value.retryAfterSeconds === "number" && "index" in value && typeof value.index === "number");
 }
 
+/** The answer of `call` on the cluster's object, or a throw when there is none within GATE_TIMEOUT_MS. */
+async function askObject(env: SignerEnv, cluster: string, call: (stub: BudgetStub) => Promise<unknown>): Promise<unknown> {
+  const ns = env["EDGECA_BUDGETS"];
+  if (!isBudgetNamespace(ns)) throw new Error("the EDGECA_BUDGETS Durable Object binding is not configured");
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`no answer within ${GATE_TIMEOUT_MS} ms`));
+    }, GATE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([call(ns.get(ns.idFromName(cluster))), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The gate of `env`. */
 export function budgetGate(env: SignerEnv): IssuanceGate {
   return {
     async take(cluster, requests) {
-      const ns = env["EDGECA_BUDGETS"];
-      if (!isBudgetNamespace(ns)) throw new Error("the EDGECA_BUDGETS Durable Object binding is not configured");
-      let timer: ReturnType<typeof setTimeout> | null = null;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error(`no answer within ${GATE_TIMEOUT_MS} ms`));
-        }, GATE_TIMEOUT_MS);
-      });
-      try {
-        const answer: unknown = await Promise.race([ns.get(ns.idFromName(cluster)).take(requests), timeout]);
-        if (!isTakeResult(answer)) throw new Error("the budget object's answer has an unexpected shape");
-        return answer;
-      } finally {
-        clearTimeout(timer);
+      const answer = await askObject(env, cluster, (stub) => stub.take(requests));
+      if (!isTakeResult(answer)) throw new Error("the budget object's answer has an unexpected shape");
+      return answer;
+    },
+    async takeEach(cluster, lists) {
+      const answer = await askObject(env, cluster, (stub) => stub.takeEach(lists));
+      if (!Array.isArray(answer) || answer.length !== lists.length || !answer.every(isTakeResult)) {
+        throw new Error(`the budget object's answer to ${lists.length} issuances has an unexpected shape`);
       }
+      return answer;
     },
   };
 }

@@ -10,7 +10,7 @@
  * forgotten, an undercount that a budget meant to stop floods can afford.
  */
 import { DurableObject } from "cloudflare:workers";
-import { takeBudgets, type BudgetRequest, type TakeResult, type WindowState } from "./budget.ts";
+import { takeBudgets, type BudgetRequest, type TakeResult, type WindowState, type WindowStore } from "./budget.ts";
 
 /** Expired windows are pruned after this many admissions, so the table holds only live identities. */
 const PRUNE_EVERY = 1000;
@@ -24,6 +24,10 @@ function isBudgetRequest(value: unknown): value is BudgetRequest {
   return typeof v["key"] === "string" && Number.isInteger(v["limit"]) && Number.isInteger(v["windowSeconds"]) && typeof v["scope"] === "string";
 }
 
+function isBudgetRequestList(value: unknown): value is BudgetRequest[] {
+  return Array.isArray(value) && value.every(isBudgetRequest);
+}
+
 export class IssuanceBudgets extends DurableObject {
   readonly #windows = new Map<string, WindowState>();
   /** Keys changed since the last flush. */
@@ -32,6 +36,17 @@ export class IssuanceBudgets extends DurableObject {
   /** Rows of windows that ended before this are deleted at the next flush. */
   #pruneBefore: number | undefined;
   #takes = 0;
+  /** The windows as `takeBudgets` sees them: memory first, then SQLite; every change marked for the flush. */
+  readonly #store: WindowStore = {
+    get: (key) => this.#windows.get(key) ?? this.#load(key),
+    set: (key, state) => {
+      this.#windows.set(key, state);
+      this.#dirty.add(key);
+    },
+  };
+
+  /** RPC calls answered, by method: read by the workerd tests through `runInDurableObject` (not an RPC method). */
+  readonly calls = { take: 0, takeEach: 0 };
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
@@ -40,19 +55,24 @@ export class IssuanceBudgets extends DurableObject {
 
   /** Admits one issuance if every budget has room (RPC from the Worker, budget-gate.ts). */
   take(requests: unknown): TakeResult {
-    if (!Array.isArray(requests) || !requests.every(isBudgetRequest)) throw new TypeError("take: expected an array of budget requests");
+    if (!isBudgetRequestList(requests)) throw new TypeError("take: expected an array of budget requests");
+    this.calls.take++;
+    return this.#admit(Date.now(), requests);
+  }
+
+  /**
+   * Admits each of a batch's issuances in order (`POST /v1/sign-batch`): item i counts only if its budgets
+   * still have room after the items before it were admitted. One answer per item, in the same order.
+   */
+  takeEach(lists: unknown): TakeResult[] {
+    if (!Array.isArray(lists) || !lists.every(isBudgetRequestList)) throw new TypeError("takeEach: expected an array of arrays of budget requests");
+    this.calls.takeEach++;
     const now = Date.now();
-    const result = takeBudgets(
-      {
-        get: (key) => this.#windows.get(key) ?? this.#load(key),
-        set: (key, state) => {
-          this.#windows.set(key, state);
-          this.#dirty.add(key);
-        },
-      },
-      now,
-      requests,
-    );
+    return lists.map((requests) => this.#admit(now, requests));
+  }
+
+  #admit(now: number, requests: readonly BudgetRequest[]): TakeResult {
+    const result = takeBudgets(this.#store, now, requests);
     if (result.ok) this.#flushSoon();
     if (result.ok && ++this.#takes % PRUNE_EVERY === 0) this.#prune(now);
     return result;

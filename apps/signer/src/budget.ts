@@ -20,6 +20,8 @@ export type TakeResult = { readonly ok: true } | { readonly ok: false; readonly 
 /** Counts issuances; the Worker's is a Durable Object per cluster. Throws when the backend cannot answer. */
 export interface IssuanceGate {
   take(cluster: string, requests: readonly BudgetRequest[]): Promise<TakeResult>;
+  /** Several issuances in one call (a batch), admitted in order as `take` would one after the other; one answer each. */
+  takeEach(cluster: string, lists: readonly (readonly BudgetRequest[])[]): Promise<TakeResult[]>;
 }
 
 /** The subject a budget is about: the SPIFFE ID, the DNS names (sorted, joined by ","), or the cluster's name. */

@@ -30,7 +30,7 @@ import { loadIssuer, type Issuer } from "./issuer.ts";
 import { validityFor } from "./lifetime.ts";
 import { takeBudget, unreadinessAt } from "./issuance-checks.ts";
 import { signPodWith } from "./pod-sign.ts";
-import { proveKeyPossession, screen } from "./policy.ts";
+import { proveKeyPossession, screen, type Approved } from "./policy.ts";
 import { keyTypeOf, type SignFacts } from "./sign-facts.ts";
 import { checkJwks, tokenVerifier, type TokenVerifier } from "./token.ts";
 
@@ -76,6 +76,15 @@ export interface SignOptions {
   readonly gate?: IssuanceGate;
   /** Filled with what the request asked for and what was decided, for the audit record. */
   readonly facts?: SignFacts;
+}
+
+/** A sign request that passed every check before the budgets (`SigningCore.prepare`), its TBSCertificate written. */
+export interface PreparedLeaf {
+  readonly approved: Approved;
+  readonly issuer: Issuer;
+  readonly unsigned: UnsignedLeaf;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
 }
 
 /** Parses `EDGECA_CONFIG` (JSON text or an already-parsed object). Throws `ConfigurationError`. */
@@ -187,7 +196,16 @@ export class SigningCore {
 
   /** Applies the cluster's authorization, policy and budgets to one request and issues the certificate. */
   async sign(request: SignRequest, cluster: ClusterConfig, options: SignOptions = {}): Promise<SignResponse> {
-    const facts = options.facts;
+    const prepared = await this.prepare(request, cluster, options.facts);
+    if (options.gate !== undefined) await takeBudget(options.gate, cluster, prepared.approved, options.facts);
+    return await this.issue(prepared, options.facts);
+  }
+
+  /**
+   * Every check of `sign` before the budgets: signer name (403), policy with the proof of possession
+   * (422/400), the issuing CA valid now (503); the TBSCertificate is written, nothing is signed.
+   */
+  async prepare(request: SignRequest, cluster: ClusterConfig, facts?: SignFacts): Promise<PreparedLeaf> {
     if (!cluster.signerNames.includes(request.signerName)) {
       throw new ForbiddenError(`cluster "${cluster.name}" may not use signer name "${request.signerName}"`);
     }
@@ -223,9 +241,14 @@ export class SigningCore {
     // Budgets are drawn only for a request the issuing CA can sign now.
     const unready = unreadinessAt(issuer, now);
     if (unready !== undefined) throw new UnavailableError(unready);
-    if (options.gate !== undefined) await takeBudget(options.gate, cluster, approved, facts);
+    return { approved, issuer, unsigned, notBefore, notAfter };
+  }
+
+  /** Signs a prepared leaf (after its budgets admitted it): the answer of `sign`. */
+  async issue(prepared: PreparedLeaf, facts?: SignFacts): Promise<SignResponse> {
+    const { issuer, notBefore, notAfter } = prepared;
     if (facts !== undefined) facts.issuer = issuer.id;
-    const leaf = await signTbs(issuer, unsigned);
+    const leaf = await signTbs(issuer, prepared.unsigned);
     return {
       certificateChain: leaf.pem + issuer.chainPem,
       serialNumber: leaf.serialNumber,

@@ -3,7 +3,7 @@
  * now, and one draw from the cluster's budgets (budget.ts).
  */
 import type { ClusterConfig } from "@edgeca/shared";
-import { budgetRequests, budgetSubject, type IssuanceGate } from "./budget.ts";
+import { budgetRequests, budgetSubject, type BudgetRequest, type IssuanceGate, type TakeResult } from "./budget.ts";
 import { RateLimitedError, UnavailableError } from "./errors.ts";
 import type { Issuer } from "./issuer.ts";
 import type { Approved } from "./policy.ts";
@@ -23,13 +23,26 @@ export async function takeBudget(gate: IssuanceGate, cluster: ClusterConfig, app
   try {
     result = await gate.take(cluster.name, requests);
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    if (cluster.budgets.onBackendUnavailable === "fail-closed") {
-      throw new UnavailableError(`issuance budgets cannot be checked (${why}) and cluster "${cluster.name}" is configured fail-closed`, { cause: error });
-    }
-    if (facts !== undefined) facts.budgetUnchecked = why;
+    budgetBackendFailed(error, cluster, facts);
     return;
   }
+  admitOrThrottle(result, requests, cluster, facts);
+}
+
+/**
+ * The cluster's `onBackendUnavailable` for an issuance whose budgets could not be asked: fail-closed
+ * throws 503, fail-open returns (the issuance goes ahead, `budgetUnchecked` in its audit record).
+ */
+export function budgetBackendFailed(error: unknown, cluster: ClusterConfig, facts: SignFacts | undefined): void {
+  const why = error instanceof Error ? error.message : String(error);
+  if (cluster.budgets.onBackendUnavailable === "fail-closed") {
+    throw new UnavailableError(`issuance budgets cannot be checked (${why}) and cluster "${cluster.name}" is configured fail-closed`, { cause: error });
+  }
+  if (facts !== undefined) facts.budgetUnchecked = why;
+}
+
+/** Returns when the counter admitted the issuance; throws 429 naming the spent budget of `requests` otherwise. */
+export function admitOrThrottle(result: TakeResult, requests: readonly BudgetRequest[], cluster: ClusterConfig, facts: SignFacts | undefined): void {
   if (result.ok) return;
   const spent = requests[result.index];
   if (spent === undefined) throw new Error(`the budget backend named budget ${result.index} of ${requests.length}`);
