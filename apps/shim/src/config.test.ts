@@ -70,6 +70,15 @@ describe("loadConfig", () => {
     expect(loadConfig(minimal, "replica-2").leaderElection?.identity).toBe("replica-2");
   });
 
+  it("reads EDGECA_SIGNER_BATCH_MAX, 16 by default, 1 to 32 (MAX_BATCH_ITEMS), naming it when out of range", () => {
+    expect(loadConfig(minimal).signerBatchMax).toBe(16);
+    expect(loadConfig({ ...minimal, EDGECA_SIGNER_BATCH_MAX: "1" }).signerBatchMax).toBe(1);
+    expect(loadConfig({ ...minimal, EDGECA_SIGNER_BATCH_MAX: "32" }).signerBatchMax).toBe(32);
+    expect(() => loadConfig({ ...minimal, EDGECA_SIGNER_BATCH_MAX: "33" })).toThrow(/EDGECA_SIGNER_BATCH_MAX: Too big: expected number to be <=32/);
+    expect(() => loadConfig({ ...minimal, EDGECA_SIGNER_BATCH_MAX: "0" })).toThrow(/EDGECA_SIGNER_BATCH_MAX: Too small: expected number to be >=1/);
+    expect(() => loadConfig({ ...minimal, EDGECA_SIGNER_BATCH_MAX: "eight" })).toThrow(/EDGECA_SIGNER_BATCH_MAX: must be a whole number/);
+  });
+
   it("treats empty values as unset", () => {
     expect(loadConfig({ ...minimal, EDGECA_SIGNER_CA_FILE: "" }).signerCaFile).toBeUndefined();
   });

@@ -4,7 +4,7 @@
  */
 import { hostname as osHostname } from "node:os";
 import { z } from "zod";
-import { ConfigurationError, SignerName } from "@edgeca/shared";
+import { ConfigurationError, MAX_BATCH_ITEMS, SignerName } from "@edgeca/shared";
 
 // RFC 1123 label (namespaces) and subdomain (object names).
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -39,6 +39,8 @@ export const ShimEnv = z.object({
   EDGECA_TOKEN_AUDIENCE: z.string().min(1).optional(),
   /** Reconciles in flight; sized so tens of ms to the signer still keep pace with kube-apiserver. */
   EDGECA_CONCURRENCY: int(1, 256).default(32),
+  /** Most CSRs in one POST /v1/sign-batch (docs/shim.md "Batches"); 1 = every CSR alone over /v1/sign. */
+  EDGECA_SIGNER_BATCH_MAX: int(1, MAX_BATCH_ITEMS).default(16),
   EDGECA_BACKOFF_BASE_MS: int(1, 60_000).default(200),
   EDGECA_BACKOFF_MAX_MS: int(1, 600_000).default(5_000),
   EDGECA_SIGNER_TIMEOUT_MS: int(100, 120_000).default(10_000),
@@ -75,6 +77,8 @@ export interface ShimConfig {
   readonly tokenFile: string | undefined;
   readonly tokenAudience: string | undefined;
   readonly concurrency: number;
+  /** Most CSRs per request to the signer (1 = no batches). */
+  readonly signerBatchMax: number;
   readonly backoff: { readonly baseMs: number; readonly maxMs: number };
   readonly signerTimeoutMs: number;
   readonly bundleSecret: { readonly namespace: string; readonly name: string; readonly key: string } | undefined;
@@ -128,6 +132,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ho
     tokenFile: e.EDGECA_TOKEN_FILE,
     tokenAudience: e.EDGECA_TOKEN_AUDIENCE,
     concurrency: e.EDGECA_CONCURRENCY,
+    signerBatchMax: e.EDGECA_SIGNER_BATCH_MAX,
     backoff: { baseMs: e.EDGECA_BACKOFF_BASE_MS, maxMs: e.EDGECA_BACKOFF_MAX_MS },
     signerTimeoutMs: e.EDGECA_SIGNER_TIMEOUT_MS,
     bundleSecret: e.EDGECA_PUBLISH_SECRET ? { ...e.EDGECA_BUNDLE_SECRET, key: e.EDGECA_BUNDLE_SECRET_KEY } : undefined,

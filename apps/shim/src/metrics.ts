@@ -13,6 +13,7 @@ export interface ShimMetrics {
   readonly verificationFailures: Counter<"signer">;
   readonly issueLatency: Histogram<"signer">;
   readonly signerRequest: Histogram<"endpoint" | "status">;
+  readonly signerBatchItems: Histogram;
   readonly queueDepth: Gauge;
   readonly leader: Gauge;
   readonly watchRestarts: Counter<"signer" | "reason">;
@@ -50,6 +51,13 @@ export function createMetrics(options: { defaults?: boolean } = {}): ShimMetrics
       help: "Latency of requests to the signer, by endpoint and HTTP status.",
       labelNames: ["endpoint", "status"],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    // Batching at work (docs/shim.md "Batches"): 1 is a CSR sent alone over /v1/sign.
+    signerBatchItems: new Histogram({
+      name: "edgeca_shim_signer_batch_items",
+      help: "Sign requests carried by each request to the signer (/v1/sign: 1; /v1/sign-batch: the batch's size).",
+      buckets: [1, 2, 4, 8, 16, 32],
       registers,
     }),
     queueDepth: new Gauge({ name: "edgeca_shim_queue_depth", help: "CSR keys waiting to be reconciled.", registers }),

@@ -21,7 +21,8 @@ import { PooledKubeConfig } from "./pooled-kube-config.ts";
 import { BundlePublisher } from "./bundle-publisher.ts";
 import { Reconciler } from "./reconcile.ts";
 import { PodCertificates } from "./pod-certificates.ts";
-import { createHttpSignerClient, type PodSigner, type SignerClient } from "./signer-client.ts";
+import { SignBatcher } from "./sign-batcher.ts";
+import { createHttpSignerClient, type BatchSigner, type PodSigner, type SignerClient } from "./signer-client.ts";
 import { checkTokenAudience } from "./token-audience.ts";
 import { TrustBundle } from "./trust-bundle.ts";
 
@@ -95,7 +96,7 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
   bundles.start();
   if (elector === undefined) startLeading();
   else elector.start();
-  logger.info("shim started", { signerNames: config.signerNames, signerUrl: config.signerUrl, concurrency: config.concurrency, port: server.port, leaderElection: elector !== undefined });
+  logger.info("shim started", { signerNames: config.signerNames, signerUrl: config.signerUrl, concurrency: config.concurrency, signerBatchMax: config.signerBatchMax, port: server.port, leaderElection: elector !== undefined });
 
   let stopped: Promise<void> | undefined;
   return {
@@ -142,7 +143,7 @@ function createBasics(config: ShimConfig, deps: ShimDeps): Basics {
  * The mTLS client over node:https that the configuration describes; with `metrics`, its requests are timed
  * into edgeca_shim_signer_request_duration_seconds.
  */
-export function createDefaultSigner(config: ShimConfig, metrics?: ShimMetrics): SignerClient {
+export function createDefaultSigner(config: ShimConfig, metrics?: ShimMetrics): SignerClient & BatchSigner & PodSigner {
   return createHttpSignerClient({
     url: config.signerUrl,
     clientCertFile: config.clientCertFile,
@@ -151,7 +152,12 @@ export function createDefaultSigner(config: ShimConfig, metrics?: ShimMetrics): 
     tokenFile: config.tokenFile,
     timeoutMs: config.signerTimeoutMs,
     maxSockets: config.concurrency,
-    ...(metrics === undefined ? {} : { observe: (endpoint: string, status: string, seconds: number) => { metrics.signerRequest.observe({ endpoint, status }, seconds); } }),
+    ...(metrics === undefined
+      ? {}
+      : {
+          observe: (endpoint: string, status: string, seconds: number) => { metrics.signerRequest.observe({ endpoint, status }, seconds); },
+          observeItems: (items: number) => { metrics.signerBatchItems.observe(items); },
+        }),
   });
 }
 
@@ -166,7 +172,7 @@ async function startPodCertificates(basics: Basics, podSignerDep: PodSigner | un
 
 /** The CSR cache feeding the controller's work queue, and the reconciler its workers run. */
 function createCsrController(basics: Basics): { readonly cache: CsrCache; readonly csrs: CsrController } {
-  const { config, identity, kubeConfig, signer, trust, clock, metrics, logger } = basics;
+  const { config, identity, kubeConfig, trust, clock, metrics, logger } = basics;
   const cache = new CsrCache({
     kubeConfig,
     signerNames: config.signerNames,
@@ -179,7 +185,7 @@ function createCsrController(basics: Basics): { readonly cache: CsrCache; readon
   const reconciler = new Reconciler({
     cache,
     api: csrStatusApi(kubeConfig),
-    signer,
+    signer: batched(basics),
     trust,
     events: createEventRecorder(kubeConfig, identity, logger, () => clock.now()),
     metrics,
@@ -189,6 +195,13 @@ function createCsrController(basics: Basics): { readonly cache: CsrCache; readon
   });
   const csrs = new CsrController({ reconciler, cache, clock, backoff: config.backoff, concurrency: config.concurrency, metrics, logger });
   return { cache, csrs };
+}
+
+/** The CSRs' signer: waiting CSRs grouped into batches (sign-batcher.ts) when the signer client can send them. */
+function batched(basics: Basics): SignerClient {
+  const { config, signer, clock, logger } = basics;
+  if (config.signerBatchMax <= 1 || !isBatchSigner(signer)) return signer;
+  return new SignBatcher({ inner: signer, batchMax: config.signerBatchMax, concurrency: config.concurrency, now: () => clock.now(), logger });
 }
 
 /** The trust bundle refresh (every replica) and its publication to the Secret / ClusterTrustBundle (leader only). */
@@ -236,4 +249,8 @@ function defaultKubeConfig(config: ShimConfig): KubeConfig {
 
 function isPodSigner(signer: SignerClient): signer is SignerClient & PodSigner {
   return "signPod" in signer && typeof signer.signPod === "function";
+}
+
+function isBatchSigner(signer: SignerClient): signer is SignerClient & BatchSigner {
+  return "signBatch" in signer && typeof signer.signBatch === "function";
 }

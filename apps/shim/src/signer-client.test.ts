@@ -7,9 +7,9 @@ import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { createServerCertificate } from "@edgeca/edge";
 import { createTestCa, type TestCa } from "@edgeca/testenv";
-import { MAX_BODY_BYTES, problemOf, type SignRequest } from "@edgeca/shared";
+import { MAX_BATCH_ITEMS, MAX_BODY_BYTES, problemOf, type SignBatchItem, type SignRequest } from "@edgeca/shared";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createHttpSignerClient, type HttpSignerClientOptions, type SignerClient } from "./signer-client.ts";
+import { createHttpSignerClient, type BatchSigner, type HttpSignerClientOptions, type SignerClient } from "./signer-client.ts";
 import { SignerCallError } from "./signer-call-error.ts";
 
 /** What the signer saw of one request. */
@@ -34,6 +34,10 @@ let clientCa: TestCa;
 let handler: Handler;
 const seen: Seen[] = [];
 const clients: SignerClient[] = [];
+/** The signer's /v1/sign-batch: each item's answer decided by `decide` from the item. */
+const batch = (decide: (item: SignRequest) => SignBatchItem): Handler => (_req, res, body) => {
+  json(200, { answers: (JSON.parse(body) as { requests: SignRequest[] }).requests.map(decide) })(_req, res, body);
+};
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): Handler => (_req, res) => {
   res.writeHead(status, { "content-type": status === 200 ? "application/json" : "application/problem+json", ...headers }).end(JSON.stringify(body));
@@ -49,7 +53,7 @@ async function writeMaterial(subject: string, token: string, caPem: string): Pro
   await writeFile(join(dir, "token"), `${token}\n`);
 }
 
-function client(overrides: Partial<HttpSignerClientOptions> = {}): SignerClient {
+function client(overrides: Partial<HttpSignerClientOptions> = {}): SignerClient & BatchSigner {
   const c = createHttpSignerClient({
     url,
     clientCertFile: join(dir, "client.pem"),
@@ -220,5 +224,64 @@ describe("createHttpSignerClient file rotation", () => {
 
   it("fails at creation, naming the file, when a file cannot be read", () => {
     expect(() => client({ tokenFile: join(dir, "missing-token") })).toThrow(/cannot read the signer client's files: .*missing-token/);
+  });
+});
+
+describe("createHttpSignerClient signBatch", () => {
+  const named = (name: string, csr = REQUEST.csr): SignRequest => ({ ...REQUEST, csr, object: { name, uid: `uid-${name}` } });
+  const itemOf = (name: string): SignBatchItem =>
+    name === "denied" ? { refused: problemOf("policy_denied", "not this one") } : name === "greedy" ? { refused: problemOf("rate_limited", "budget spent"), retryAfterSeconds: 7 } : { issued: { ...ANSWER, serialNumber: name === "a" ? "0a" : "0b" } };
+
+  it("POSTs the requests as one batch and gives each its own outcome, a refusal as /v1/sign's would be", async () => {
+    const observed: string[] = [];
+    const items: number[] = [];
+    handler = batch((r) => itemOf(r.object?.name ?? ""));
+    const c = client({ observe: (endpoint, status) => observed.push(`${endpoint} ${status}`), observeItems: (n) => items.push(n) });
+    const [a, denied, greedy, b] = await c.signBatch(["a", "denied", "greedy", "b"].map((n) => named(n)));
+    expect(seen.map((s) => [s.method, s.path, s.authorization, s.contentType, s.body])).toEqual([["POST", "/v1/sign-batch", "Bearer token-1", "application/json", JSON.stringify({ requests: ["a", "denied", "greedy", "b"].map((n) => named(n)) })]]);
+    expect([a, b]).toEqual([{ ...ANSWER, serialNumber: "0a" }, { ...ANSWER, serialNumber: "0b" }]);
+    expect(denied).toBeInstanceOf(SignerCallError);
+    expect(greedy).toBeInstanceOf(SignerCallError);
+    const [d, g] = [denied as SignerCallError, greedy as SignerCallError];
+    expect([d.status, d.problem?.code, d.terminal, d.reason, d.message]).toEqual([422, "policy_denied", true, "PolicyDenied", "the signer refused: policy_denied: not this one"]);
+    expect([g.status, g.retryAfterMs, g.terminal]).toEqual([429, 7_000, false]);
+    expect([observed, items]).toEqual([["v1/sign-batch 200"], [4]]);
+  });
+
+  it("fails every item with one error when the whole request fails (a 503, a 404 from an older signer, a timeout)", async () => {
+    for (const [h, status] of [[json(503, problem(503, "unavailable", "config")), 503], [json(404, problem(404, "not_found", "no route for POST /v1/sign-batch")), 404]] as const) {
+      handler = h;
+      const outcomes = await client().signBatch([named("a"), named("b")]);
+      expect(outcomes[0]).toBeInstanceOf(SignerCallError);
+      expect(outcomes[1]).toBe(outcomes[0]);
+      expect((outcomes[0] as SignerCallError).status).toBe(status);
+    }
+    handler = () => undefined;
+    const timedOut = await client({ timeoutMs: 300 }).signBatch([named("a"), named("b")]);
+    expect(timedOut.map((o) => (o as SignerCallError).reason)).toEqual(["SignerUnreachable", "SignerUnreachable"]);
+  });
+
+  it("refuses an answer that is not the schema, or has not one answer per request, for every item", async () => {
+    handler = json(200, { answers: [{ issued: ANSWER }] });
+    const short = await client().signBatch([named("a"), named("b")]);
+    expect(short.map((o) => (o as SignerCallError).message)).toEqual(Array(2).fill("the signer's /v1/sign-batch answer has 1 answers for 2 requests"));
+    handler = json(200, { answers: [{ issued: ANSWER }, { certificate: "x" }] });
+    const wrong = await client().signBatch([named("a"), named("b")]);
+    expect(wrong.map((o) => [(o as SignerCallError).reason, (o as SignerCallError).status])).toEqual(Array(2).fill(["InvalidSignerAnswer", 200]));
+  });
+
+  it("refuses an item over the body limit here with the 413, and splits batches over MAX_BATCH_ITEMS or the body limit", async () => {
+    handler = batch(() => ({ issued: ANSWER }));
+    const items: number[] = [];
+    const big = "x".repeat(60 * 1024);
+    const requests = [named("huge", "x".repeat(MAX_BODY_BYTES)), ...Array.from({ length: 12 }, (_v, i) => named(`big${i}`, big))];
+    const outcomes = await client({ observeItems: (n) => items.push(n) }).signBatch(requests);
+    expect((outcomes[0] as SignerCallError).problem?.code).toBe("payload_too_large");
+    expect(outcomes.slice(1)).toEqual(Array(12).fill(ANSWER));
+    // 12 items of 60 KiB do not fit in 512 KiB: two requests, each under the limit, in order.
+    expect([items, seen.map((s) => s.body.length <= 512 * 1024)]).toEqual([[8, 4], [true, true]]);
+    seen.length = 0;
+    await client().signBatch(Array.from({ length: MAX_BATCH_ITEMS + 1 }, (_v, i) => named(`n${i}`)));
+    expect(seen.map((s) => (JSON.parse(s.body) as { requests: unknown[] }).requests.length).sort()).toEqual([1, MAX_BATCH_ITEMS]);
   });
 });

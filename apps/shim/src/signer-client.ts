@@ -7,8 +7,9 @@
 import { readFileSync, statSync } from "node:fs";
 import { Agent, request as httpsRequest } from "node:https";
 import { createSecureContext, rootCertificates } from "node:tls";
-import { Bundle, MAX_BODY_BYTES, PodSignResponse, Problem, problemOf, SignResponse, type PodSignRequest, type SignRequest } from "@edgeca/shared";
+import { Bundle, MAX_BODY_BYTES, PodSignResponse, Problem, SignResponse, type PodSignRequest, type SignRequest } from "@edgeca/shared";
 import { SignerCallError } from "./signer-call-error.ts";
+import { outcomesOf, planBatches, refusalError, tooLargeError, type SignOutcome } from "./sign-batch-wire.ts";
 import { requestTargetOf, type RequestTarget } from "./request-target.ts";
 
 /** What the shim needs from the signer; tests may substitute their own. */
@@ -19,6 +20,15 @@ export interface SignerClient {
   bundle(signal?: AbortSignal): Promise<Bundle>;
   /** Releases pooled connections. */
   close(): void;
+}
+
+/**
+ * `POST /v1/sign-batch` (docs/signer-api.md "Batches"): resolves one outcome per request, in order, each what
+ * `POST /v1/sign` would have given for it alone; never rejects. A failure of a whole HTTP request (no
+ * answer, a non-200, an invalid answer) is one SignerCallError, the same object, for each of its requests.
+ */
+export interface BatchSigner {
+  signBatch(requests: readonly SignRequest[], signal?: AbortSignal): Promise<SignOutcome[]>;
 }
 
 /** Pod certificates: `POST /v1/sign-pod`; resolves the parsed 200 answer or throws a SignerCallError. */
@@ -40,6 +50,8 @@ export interface HttpSignerClientOptions {
   readonly maxSockets?: number;
   /** Called with the endpoint, the HTTP status (or "error") and the duration, for metrics. */
   readonly observe?: (endpoint: string, status: string, seconds: number) => void;
+  /** Called with the number of sign requests each request to /v1/sign or /v1/sign-batch carries, for metrics. */
+  readonly observeItems?: (items: number) => void;
   /**
    * How long (ms) a look at the files holds: a request within it of the last look uses what was read then.
    * Default 1000; 0 looks at every request.
@@ -56,7 +68,7 @@ interface Material {
 }
 
 /** Creates the production SignerClient over node:https. Reads the files once now so bad paths fail at start. */
-export function createHttpSignerClient(options: HttpSignerClientOptions): SignerClient & PodSigner {
+export function createHttpSignerClient(options: HttpSignerClientOptions): SignerClient & BatchSigner & PodSigner {
   let material: Material | undefined;
   let token: { stamp: string; value: string } | undefined;
   // Four stat calls per request were measurable in a burst: the files are looked at once per window.
@@ -109,16 +121,15 @@ export function createHttpSignerClient(options: HttpSignerClientOptions): Signer
   return {
     async sign(request, signal) {
       const body = JSON.stringify(request);
-      if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
-        // The signer would answer 413; saying so here saves the round trip and gives the same verdict.
-        const problem = problemOf("payload_too_large", `the CSR makes a request body over ${MAX_BODY_BYTES} bytes, the signer's limit`);
-        throw new SignerCallError("request body over the signer's limit", { status: problem.status, problem });
-      }
+      // The signer would answer 413; saying so here saves the round trip and gives the same verdict.
+      if (Buffer.byteLength(body) > MAX_BODY_BYTES) throw tooLargeError();
+      options.observeItems?.(1);
       const json = await call("v1/sign", "POST", body, signal);
       const parsed = SignResponse.safeParse(json);
       if (!parsed.success) throw new SignerCallError(`the signer's /v1/sign answer does not match the schema: ${parsed.error.message}`, { status: 200, invalidAnswer: true });
       return parsed.data;
     },
+    signBatch: (requests, signal) => signBatchWith((body) => call("v1/sign-batch", "POST", body, signal), requests, options.observeItems),
     async signPod(request, signal) {
       const json = await call("v1/sign-pod", "POST", JSON.stringify(request), signal);
       const parsed = PodSignResponse.safeParse(json);
@@ -137,6 +148,24 @@ export function createHttpSignerClient(options: HttpSignerClientOptions): Signer
       looked = undefined;
     },
   };
+}
+
+/** `requests` over `post` (one /v1/sign-batch request per body of planBatches), one outcome per request in order. */
+async function signBatchWith(post: (body: string) => Promise<unknown>, requests: readonly SignRequest[], observeItems: ((items: number) => void) | undefined): Promise<SignOutcome[]> {
+  const { bodies, refused } = planBatches(requests);
+  const outcomes = new Map<number, SignOutcome>(refused);
+  await Promise.all(bodies.map(async ({ indices, body }) => {
+    observeItems?.(indices.length);
+    let answers: SignOutcome[];
+    try {
+      answers = outcomesOf(await post(body), indices.length);
+    } catch (error) {
+      answers = Array<SignOutcome>(indices.length).fill(error instanceof SignerCallError ? error : asSignerCallError(error instanceof Error ? error : new Error(String(error))));
+    }
+    answers.forEach((answer, k) => { outcomes.set(indices[k] ?? -1, answer); });
+  }));
+  // Every index is in `refused` or in one body, whose answers are exactly as many as its requests.
+  return requests.map((_r, index) => outcomes.get(index) ?? new SignerCallError("the shim lost this request's outcome"));
 }
 
 interface Answer {
@@ -242,13 +271,7 @@ function interpret(answer: Answer): unknown {
     return json;
   }
   const problem = Problem.safeParse(json);
-  const retryAfterMs = parseRetryAfter(answer.headers["retry-after"]);
-  const detail = problem.success ? `${problem.data.code}: ${problem.data.detail}` : `HTTP ${answer.status} without a problem document`;
-  throw new SignerCallError(`the signer refused: ${detail}`, {
-    status: answer.status,
-    ...(problem.success ? { problem: problem.data } : {}),
-    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-  });
+  throw refusalError(answer.status, problem.success ? problem.data : undefined, parseRetryAfter(answer.headers["retry-after"]));
 }
 
 /** Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. Returns ms, or undefined when absent/bad. */

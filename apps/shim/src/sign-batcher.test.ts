@@ -1,0 +1,223 @@
+/**
+ * The batcher's grouping only. The transport is scripted (a SignerClient that records each request and
+ * answers when the test says), because what is tested is which calls go out when and together: the in-flight
+ * cap, grouping up to the maximum, a call alone over /v1/sign, order, aborts, how outcomes reach their
+ * callers, and the fallback for a signer without /v1/sign-batch. The HTTP side of batches is tested with a
+ * real TLS server in signer-client.test.ts and with the real Worker in test/e2e/batches.e2e.test.ts.
+ */
+import { problemOf, type SignRequest, type SignResponse } from "@edgeca/shared";
+import { describe, expect, it } from "vitest";
+import { createLogger, type LogRecord } from "./logger.ts";
+import type { SignOutcome } from "./sign-batch-wire.ts";
+import { SignBatcher, SKEW_PAUSE_MS } from "./sign-batcher.ts";
+import { SignerCallError } from "./signer-call-error.ts";
+import type { BatchSigner, SignerClient } from "./signer-client.ts";
+
+/** One request the scripted transport received, answered by `answer`. */
+interface Sent {
+  readonly endpoint: "v1/sign" | "v1/sign-batch";
+  readonly names: readonly string[];
+  answer(outcomes?: readonly SignOutcome[]): void;
+}
+
+const request = (name: string): SignRequest => ({ signerName: "example.com/foo", csr: "pem", usages: ["client auth"], requestor: { username: "istiod" }, object: { name, uid: `uid-${name}` } });
+const issued = (name: string): SignResponse => ({ certificateChain: `chain of ${name}`, serialNumber: "0a", notBefore: "2026-01-01T00:00:00Z", notAfter: "2026-01-02T00:00:00Z" });
+const nameOf = (r: SignRequest): string => r.object?.name ?? "";
+
+/** A transport that records every request and answers each when the test calls its `answer` (default: all issued). */
+function scripted(): SignerClient & BatchSigner & { readonly sent: Sent[] } {
+  const sent: Sent[] = [];
+  return {
+    sent,
+    sign: (r) => new Promise<SignResponse>((resolve, reject) => {
+      sent.push({ endpoint: "v1/sign", names: [nameOf(r)], answer: (o = [issued(nameOf(r))]) => { const [x] = o; if (x instanceof Error) reject(x); else if (x !== undefined) resolve(x); } });
+    }),
+    signBatch: (rs) => new Promise<SignOutcome[]>((resolve) => {
+      sent.push({ endpoint: "v1/sign-batch", names: rs.map(nameOf), answer: (o = rs.map((r) => issued(nameOf(r)))) => { resolve([...o]); } });
+    }),
+    bundle: () => Promise.reject(new Error("not used")),
+    close: () => undefined,
+  };
+}
+
+function rig(batchMax: number, concurrency: number) {
+  const transport = scripted();
+  const logs: LogRecord[] = [];
+  let now = 1_000_000;
+  const batcher = new SignBatcher({ inner: transport, batchMax, concurrency, now: () => now, logger: createLogger({ level: "debug", sink: (r) => logs.push(r) }) });
+  const results = new Map<string, { ok: boolean; value: unknown }>();
+  const sign = (name: string, signal?: AbortSignal): Promise<void> =>
+    batcher.sign(request(name), signal).then((v) => { results.set(name, { ok: true, value: v }); }, (e: unknown) => { results.set(name, { ok: false, value: e }); });
+  const shape = (): string[] => transport.sent.map((s) => `${s.endpoint} ${s.names.join(",")}`);
+  return { transport, batcher, logs, results, sign, shape, advance: (ms: number) => { now += ms; } };
+}
+
+/** Lets settled promises run their continuations. */
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+const names = (prefix: string, n: number): string[] => Array.from({ length: n }, (_v, i) => `${prefix}${i}`);
+
+describe("SignBatcher", () => {
+  it("derives R = ceil(concurrency / batchMax)", () => {
+    expect([rig(16, 32).batcher.limit, rig(16, 33).batcher.limit, rig(32, 8).batcher.limit, rig(1, 32).batcher.limit]).toEqual([2, 3, 1, 32]);
+  });
+
+  it("sends a call alone over /v1/sign when it is the only one: a quiet cluster is served as without batches", async () => {
+    const r = rig(16, 32);
+    for (const name of ["a", "b", "c"]) {
+      const done = r.sign(name);
+      await flush();
+      r.transport.sent.at(-1)?.answer();
+      await done;
+    }
+    expect(r.shape()).toEqual(["v1/sign a", "v1/sign b", "v1/sign c"]);
+    expect(r.results.get("b")).toEqual({ ok: true, value: issued("b") });
+  });
+
+  it("keeps at most R requests in flight and groups what waits, oldest first, up to batchMax per batch", async () => {
+    const r = rig(4, 8); // R = 2
+    const all = names("c", 12).map((n) => r.sign(n));
+    await flush();
+    // Two go at once, alone; the ten others wait for one of them to return.
+    expect(r.shape()).toEqual(["v1/sign c0", "v1/sign c1"]);
+    r.transport.sent[0]?.answer();
+    await flush();
+    expect(r.shape().slice(2)).toEqual(["v1/sign-batch c2,c3,c4,c5"]);
+    r.transport.sent[1]?.answer();
+    await flush();
+    expect(r.shape().slice(3)).toEqual(["v1/sign-batch c6,c7,c8,c9"]);
+    // Still two in flight: c10 and c11 wait until one returns, then go together.
+    r.transport.sent[2]?.answer();
+    await flush();
+    expect(r.shape().slice(4)).toEqual(["v1/sign-batch c10,c11"]);
+    r.transport.sent[3]?.answer();
+    r.transport.sent[4]?.answer();
+    await Promise.all(all);
+    expect(names("c", 12).map((n) => r.results.get(n))).toEqual(names("c", 12).map((n) => ({ ok: true, value: issued(n) })));
+    expect(r.transport.sent).toHaveLength(5);
+  });
+
+  it("sends the one call waiting alone when a request returns", async () => {
+    const r = rig(16, 16); // R = 1
+    const all = [r.sign("a"), r.sign("b")];
+    await flush();
+    r.transport.sent[0]?.answer();
+    await flush();
+    r.transport.sent[1]?.answer();
+    await Promise.all(all);
+    expect(r.shape()).toEqual(["v1/sign a", "v1/sign b"]);
+  });
+
+  it("gives each caller its own item's outcome: a refused item fails alone", async () => {
+    const r = rig(8, 8); // R = 1
+    const all = ["x", "a", "b", "c"].map((n) => r.sign(n));
+    await flush();
+    r.transport.sent[0]?.answer();
+    await flush();
+    const denied = new SignerCallError("the signer refused: policy_denied: no", { status: 422, problem: problemOf("policy_denied", "no") });
+    r.transport.sent[1]?.answer([issued("a"), denied, issued("c")]);
+    await Promise.all(all);
+    expect(r.shape()).toEqual(["v1/sign x", "v1/sign-batch a,b,c"]);
+    expect([r.results.get("a"), r.results.get("b"), r.results.get("c")]).toEqual([{ ok: true, value: issued("a") }, { ok: false, value: denied }, { ok: true, value: issued("c") }]);
+  });
+
+  it("fails every call of a batch alike when the whole request failed", async () => {
+    const r = rig(8, 8);
+    const all = ["x", "a", "b"].map((n) => r.sign(n));
+    await flush();
+    r.transport.sent[0]?.answer();
+    await flush();
+    const unreachable = new SignerCallError("no answer from the signer within 10000 ms");
+    r.transport.sent[1]?.answer([unreachable, unreachable]);
+    await Promise.all(all);
+    expect([r.results.get("a"), r.results.get("b")]).toEqual([{ ok: false, value: unreachable }, { ok: false, value: unreachable }]);
+    // A 5xx of the whole batch is not the version skew: batching goes on.
+    expect(r.logs.filter((l) => l.level === "warn")).toEqual([]);
+  });
+
+  it("removes a call aborted while it waits; the others still go, in order", async () => {
+    const r = rig(8, 8);
+    const controller = new AbortController();
+    const all = [r.sign("x"), r.sign("a"), r.sign("b", controller.signal), r.sign("c")];
+    await flush();
+    controller.abort(new Error("reconcile cancelled"));
+    await flush();
+    expect(r.results.get("b")).toEqual({ ok: false, value: new Error("reconcile cancelled") });
+    r.transport.sent[0]?.answer();
+    await flush();
+    r.transport.sent[1]?.answer();
+    await Promise.all(all);
+    expect(r.shape()).toEqual(["v1/sign x", "v1/sign-batch a,c"]);
+  });
+
+  it("refuses a call whose signal is already aborted without sending it", async () => {
+    const r = rig(8, 8);
+    await r.sign("a", AbortSignal.abort(new Error("gone")));
+    expect([r.results.get("a"), r.transport.sent.length]).toEqual([{ ok: false, value: new Error("gone") }, 0]);
+  });
+
+  it("with batchMax 1 sends every call alone at once, as without a batcher", async () => {
+    const r = rig(1, 4);
+    const all = names("c", 6).map((n) => r.sign(n));
+    await flush();
+    expect(r.shape()).toEqual(names("c", 6).map((n) => `v1/sign ${n}`));
+    for (const s of r.transport.sent) s.answer();
+    await Promise.all(all);
+  });
+});
+
+describe("SignBatcher and a signer without /v1/sign-batch", () => {
+  const notFound = () => new SignerCallError("the signer refused: not_found: no route for POST /v1/sign-batch", { status: 404, problem: problemOf("not_found", "no route for POST /v1/sign-batch") });
+
+  it("on 404 sends the batch's calls one by one over /v1/sign, stops batching for 10 minutes, warns once", async () => {
+    const r = rig(8, 8);
+    const first = ["x", "a", "b", "c"].map((n) => r.sign(n));
+    await flush();
+    r.transport.sent[0]?.answer();
+    await flush();
+    const skew = notFound();
+    r.transport.sent[1]?.answer([skew, skew, skew]);
+    await flush();
+    expect(r.shape()).toEqual(["v1/sign x", "v1/sign-batch a,b,c", "v1/sign a", "v1/sign b", "v1/sign c"]);
+    for (const s of r.transport.sent.slice(2)) s.answer();
+    await Promise.all(first);
+    expect(["a", "b", "c"].map((n) => r.results.get(n))).toEqual(["a", "b", "c"].map((n) => ({ ok: true, value: issued(n) })));
+
+    // Within the window every call goes alone at once, whatever is in flight.
+    r.advance(SKEW_PAUSE_MS - 1);
+    const during = names("d", 3).map((n) => r.sign(n));
+    await flush();
+    expect(r.shape().slice(5)).toEqual(names("d", 3).map((n) => `v1/sign ${n}`));
+    for (const s of r.transport.sent.slice(5)) s.answer();
+    await Promise.all(during);
+
+    const warnings = r.logs.filter((l) => l.level === "warn");
+    expect(warnings.map((w) => w.msg)).toEqual(["the signer answered POST /v1/sign-batch with 404: it predates batches; sending CSRs one by one over /v1/sign for 10 minutes"]);
+    expect(warnings[0]?.["status"]).toBe(404);
+
+    // After it, batching resumes.
+    r.advance(1);
+    const after = names("e", 3).map((n) => r.sign(n));
+    await flush();
+    r.transport.sent.at(-1)?.answer();
+    await flush();
+    expect(r.shape().slice(8)).toEqual(["v1/sign e0", "v1/sign-batch e1,e2"]);
+    r.transport.sent.at(-1)?.answer();
+    await Promise.all(after);
+  });
+
+  it("treats 405 the same, and sends what was waiting alone once batching is off", async () => {
+    const r = rig(2, 2); // R = 1
+    const all = ["x", "a", "b", "c", "d"].map((n) => r.sign(n));
+    await flush();
+    r.transport.sent[0]?.answer();
+    await flush();
+    const notAllowed = new SignerCallError("the signer refused: method_not_allowed", { status: 405, problem: problemOf("method_not_allowed", "POST is not allowed") });
+    r.transport.sent[1]?.answer([notAllowed, notAllowed]);
+    await flush();
+    // a and b again alone; c and d, which waited for the batch, go alone too without waiting.
+    expect(r.shape()).toEqual(["v1/sign x", "v1/sign-batch a,b", "v1/sign a", "v1/sign b", "v1/sign c", "v1/sign d"]);
+    for (const s of r.transport.sent.slice(2)) s.answer();
+    await Promise.all(all);
+    expect(r.logs.filter((l) => l.level === "warn")).toHaveLength(1);
+  });
+});

@@ -1,0 +1,172 @@
+/**
+ * Groups the CSRs waiting for the signer into `POST /v1/sign-batch` requests (docs/shim.md "Batches").
+ * A burst then pays the signer's per-request costs (transport, authentication, the budget counter's round
+ * trip, the audit line) once per batch instead of once per certificate.
+ *
+ * The rule: at most R = ceil(concurrency / batchMax) requests to the signer in flight. A sign call goes
+ * out at once while fewer than R are in flight (alone, over `/v1/sign`, when it is the only one waiting, so
+ * a quiet cluster is served exactly as without batching); otherwise it waits, and when a request returns
+ * the calls waiting (up to batchMax, oldest first) go out as one batch. There is no timer: nothing waits
+ * for a batch to fill. `sign()` keeps the SignerClient's signature and outcomes, so the reconciler cannot
+ * tell a batched certificate from one signed alone.
+ *
+ * Version skew: a signer older than batches answers `/v1/sign-batch` with 404 or 405; those calls are sent
+ * again one by one over `/v1/sign`, batching stops for SKEW_PAUSE_MS and one warning says why.
+ */
+import type { Bundle, SignRequest, SignResponse } from "@edgeca/shared";
+import type { Logger } from "./logger.ts";
+import type { SignOutcome } from "./sign-batch-wire.ts";
+import { SignerCallError } from "./signer-call-error.ts";
+import type { BatchSigner, SignerClient } from "./signer-client.ts";
+
+/** How long batching stays off after the signer said it has no `/v1/sign-batch`. */
+export const SKEW_PAUSE_MS = 10 * 60_000;
+
+export interface SignBatcherOptions {
+  /** The transport: `/v1/sign` for a call alone, `/v1/sign-batch` for a group. */
+  readonly inner: SignerClient & BatchSigner;
+  /** Most calls in one batch (EDGECA_SIGNER_BATCH_MAX); 1 sends every call alone, as without a batcher. */
+  readonly batchMax: number;
+  /** The reconcile workers (EDGECA_CONCURRENCY), which R is derived from. */
+  readonly concurrency: number;
+  readonly now: () => number;
+  readonly logger: Logger;
+}
+
+/** A sign call waiting for, or carried by, a request to the signer. */
+interface Call {
+  readonly request: SignRequest;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (answer: SignResponse) => void;
+  readonly reject: (error: unknown) => void;
+  settled: boolean;
+  onAbort?: () => void;
+}
+
+export class SignBatcher implements SignerClient {
+  readonly #o: SignBatcherOptions;
+  /** R: the most requests to the signer in flight at once. */
+  readonly limit: number;
+  #inFlight = 0;
+  readonly #waiting: Call[] = [];
+  #pausedUntil = Number.NEGATIVE_INFINITY;
+
+  constructor(options: SignBatcherOptions) {
+    this.#o = options;
+    this.limit = Math.max(1, Math.ceil(options.concurrency / Math.max(1, options.batchMax)));
+  }
+
+  sign(request: SignRequest, signal?: AbortSignal): Promise<SignResponse> {
+    if (this.#o.batchMax <= 1 || this.#paused()) return this.#o.inner.sign(request, signal);
+    if (signal?.aborted === true) return Promise.reject(abortError(signal));
+    return new Promise<SignResponse>((resolve, reject) => {
+      const call: Call = { request, signal, resolve, reject, settled: false };
+      if (signal !== undefined) {
+        // Removed while it waits; once sent in a batch the others' request goes on, this caller stops waiting.
+        call.onAbort = () => {
+          const at = this.#waiting.indexOf(call);
+          if (at >= 0) this.#waiting.splice(at, 1);
+          settle(call, abortError(signal));
+        };
+        signal.addEventListener("abort", call.onAbort, { once: true });
+      }
+      this.#waiting.push(call);
+      this.#pump();
+    });
+  }
+
+  bundle(signal?: AbortSignal): Promise<Bundle> {
+    return this.#o.inner.bundle(signal);
+  }
+
+  close(): void {
+    this.#o.inner.close();
+  }
+
+  #paused(): boolean {
+    return this.#o.now() < this.#pausedUntil;
+  }
+
+  /** Sends what waits while fewer than R requests are in flight (everything, alone, while batching is paused). */
+  #pump(): void {
+    while (this.#waiting.length > 0) {
+      if (this.#paused()) {
+        for (const call of this.#waiting.splice(0)) void this.#alone(call);
+        return;
+      }
+      if (this.#inFlight >= this.limit) return;
+      const group = this.#waiting.splice(0, this.#o.batchMax);
+      this.#inFlight += 1;
+      void this.#send(group).finally(() => {
+        this.#inFlight -= 1;
+        this.#pump();
+      });
+    }
+  }
+
+  async #alone(call: Call): Promise<void> {
+    try {
+      settle(call, await this.#o.inner.sign(call.request, call.signal));
+    } catch (error) {
+      settle(call, error);
+    }
+  }
+
+  async #send(group: readonly Call[]): Promise<void> {
+    const [first] = group;
+    if (first === undefined) return;
+    if (group.length === 1) {
+      await this.#alone(first);
+      return;
+    }
+    let outcomes: SignOutcome[] | undefined;
+    try {
+      outcomes = await this.#o.inner.signBatch(group.map((c) => c.request));
+    } catch (error) {
+      // signBatch resolves failures as outcomes; a transport that throws fails every call alike.
+      for (const call of group) settle(call, error);
+      return;
+    }
+    const skew = olderSigner(outcomes);
+    if (skew !== undefined) {
+      this.#pause(skew);
+      for (const call of group) void this.#alone(call);
+      return;
+    }
+    group.forEach((call, i) => { settle(call, outcomes[i] ?? new SignerCallError("the signer's batch answer lost this request")); });
+  }
+
+  #pause(error: SignerCallError): void {
+    const wasPaused = this.#paused();
+    this.#pausedUntil = this.#o.now() + SKEW_PAUSE_MS;
+    if (wasPaused) return;
+    this.#o.logger.warn(`the signer answered POST /v1/sign-batch with ${error.status ?? "?"}: it predates batches; sending CSRs one by one over /v1/sign for ${SKEW_PAUSE_MS / 60_000} minutes`, {
+      status: error.status,
+      error: error.message,
+    });
+  }
+}
+
+/** The 404/405 of a signer without `/v1/sign-batch`, when every outcome is one (no item is refused so alone). */
+function olderSigner(outcomes: readonly SignOutcome[]): SignerCallError | undefined {
+  const [first] = outcomes;
+  if (!(first instanceof SignerCallError)) return undefined;
+  const skewed = outcomes.every((o) => o instanceof SignerCallError && (o.status === 404 || o.status === 405));
+  return skewed ? first : undefined;
+}
+
+function settle(call: Call, outcome: unknown): void {
+  if (call.settled) return;
+  call.settled = true;
+  if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
+  if (outcome instanceof Error || !isSignResponse(outcome)) call.reject(outcome);
+  else call.resolve(outcome);
+}
+
+function isSignResponse(value: unknown): value is SignResponse {
+  return typeof value === "object" && value !== null && "certificateChain" in value;
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error("the sign call was aborted");
+}
