@@ -35,7 +35,7 @@ export function verifyPodAnswer(pcr: V1beta1PodCertificateRequest, answer: PodSi
   const notBefore = Date.parse(answer.notBefore);
   const notAfter = Date.parse(answer.notAfter);
   const refresh = Date.parse(answer.beginRefreshAt);
-  if (notBefore !== leaf.parsed.notBefore.getTime() || notAfter !== leaf.parsed.notAfter.getTime()) {
+  if (notBefore !== leaf.notBefore.getTime() || notAfter !== leaf.notAfter.getTime()) {
     throw new VerificationError("the answer's notBefore/notAfter are not the leaf's");
   }
   const lifetime = (notAfter - notBefore) / 1000;

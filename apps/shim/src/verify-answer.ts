@@ -8,9 +8,12 @@
  *   4. the leaf's SANs are exactly the SANs the CSR asked for, and the leaf is not a CA (RFC 5280 §4.2.1.9);
  *   5. the leaf is valid now.
  * Framing and fields are read with the same strict DER readers the signer uses; signatures are checked with
- * Node's own X.509 code, independent of how the signer built them.
+ * Node's crypto (OpenSSL), independent of how the signer built them. The leaf's signature is checked over the
+ * very TBSCertificate bytes its fields were read from (leaf-signature.ts), so what is checked is what is signed;
+ * the certificates above it and the roots also go through Node's X.509 code.
  */
 import { createPublicKey, X509Certificate as NodeCertificate } from "node:crypto";
+import { leafSignedBy } from "./leaf-signature.ts";
 import { verifiedIssuer, type VerifiedIssuer } from "./verified-issuer.ts";
 import { decodePemBlocks, MalformedInputError, OID, parseCertificateDer, parseCsrPem, readGeneralNames, type GeneralNames, type ParsedCertificate } from "@edgeca/shared";
 
@@ -90,27 +93,26 @@ export function verifyAnswer(request: RequestedCertificate, chainPem: string, ro
  * verifyAnswer for the key `spki`, resolving the leaf (parsed once) and its SANs; with `expectedSans`
  * undefined the SAN check (4) is the caller's (pcr-answer.ts: a PodCertificateRequest names no SANs).
  */
-export function verifyAnswerChain(spki: Uint8Array, chainPem: string, roots: readonly ChainCertificate[], now: number, expectedSans: readonly string[] | undefined): { leaf: ChainCertificate; sans: readonly string[] } {
+export function verifyAnswerChain(spki: Uint8Array, chainPem: string, roots: readonly ChainCertificate[], now: number, expectedSans: readonly string[] | undefined): { leaf: ParsedCertificate; sans: readonly string[] } {
   const ders = decodeCertificates(chainPem, "the chain");
   const [leafDer] = ders;
   if (leafDer === undefined) throw new VerificationError("empty chain");
-  const leaf = parseChainCertificate(leafDer, 0, "the chain");
+  const leaf = parseLeaf(leafDer);
 
   if (!sameKey(leaf, spki)) throw new VerificationError("the leaf's public key is not the CSR's");
 
   if (ders.length === 1) {
-    verifyTop(leaf, roots);
+    // The leaf alone, signed by a root: rare, so Node's X.509 object is made for it only here.
+    verifyTop(parseChainCertificate(leafDer, 0, "the chain"), roots);
   } else {
     // Certificates 2… are the same in every answer: verified once per trust bundle (verified-issuer.ts).
     const upper = ders.slice(1);
     const { issuer, issuerKey } = verifiedIssuer(upper, roots, () => verifyUpper(upper, roots));
-    if (!leaf.node.checkIssued(issuer.node) || !leaf.node.verify(issuerKey)) {
-      throw new VerificationError("certificate 1 of the chain is not signed by certificate 2");
-    }
+    if (!leafSignedBy(leaf, issuer.parsed, issuerKey)) throw new VerificationError("certificate 1 of the chain is not signed by certificate 2");
   }
 
-  if (leaf.parsed.isCa) throw new VerificationError("the leaf is a CA certificate");
-  const san = leaf.parsed.extensions.get(OID.subjectAltName);
+  if (leaf.isCa) throw new VerificationError("the leaf is a CA certificate");
+  const san = leaf.extensions.get(OID.subjectAltName);
   let issued: string[];
   try {
     issued = san === undefined ? [] : namesOf(readGeneralNames(san.value));
@@ -119,7 +121,7 @@ export function verifyAnswerChain(spki: Uint8Array, chainPem: string, roots: rea
   }
   if (expectedSans !== undefined) checkSans(issued, expectedSans);
 
-  const { notBefore, notAfter } = leaf.parsed;
+  const { notBefore, notAfter } = leaf;
   if (!(notBefore.getTime() <= now && now < notAfter.getTime())) {
     throw new VerificationError(`the leaf is not valid now (valid ${notBefore.toISOString()} to ${notAfter.toISOString()})`);
   }
@@ -133,13 +135,26 @@ export function checkSans(issued: readonly string[], requested: readonly string[
   }
 }
 
+/** The leaf, parsed strictly (Node's X.509 object is not needed for it: leaf-signature.ts checks its signature). */
+function parseLeaf(der: Uint8Array): ParsedCertificate {
+  try {
+    return parseCertificateDer(der);
+  } catch (error) {
+    throw new VerificationError(`the chain: certificate 1 does not parse: ${messageOf(error)}`, { cause: error });
+  }
+}
+
 /**
  * Whether the leaf's key is the CSR's: byte-equal SubjectPublicKeyInfo (a signer copies the CSR's), else
  * compared as keys by Node, in case the signer re-encoded the same key.
  */
-function sameKey(leaf: ChainCertificate, spki: Uint8Array): boolean {
-  if (Buffer.from(leaf.parsed.spki.buffer, leaf.parsed.spki.byteOffset, leaf.parsed.spki.byteLength).equals(spki)) return true;
-  return leaf.node.publicKey.equals(createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" }));
+function sameKey(leaf: ParsedCertificate, spki: Uint8Array): boolean {
+  if (Buffer.from(leaf.spki.buffer, leaf.spki.byteOffset, leaf.spki.byteLength).equals(spki)) return true;
+  try {
+    return createPublicKey({ key: Buffer.from(leaf.spki), format: "der", type: "spki" }).equals(createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" }));
+  } catch {
+    return false;
+  }
 }
 
 /** Checks certificates 2… of a chain (`upperDers`): each a CA, each signed by the next, the last by a root. */

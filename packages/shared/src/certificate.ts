@@ -2,7 +2,7 @@
  * Reads an X.509 certificate (RFC 5280 §4.1) with the strict DER reader: the fields the signer needs to
  * issue under a CA (subject, key, validity, key identifier) and the shim needs to check a chain.
  */
-import { toHex } from "./bytes.ts";
+import { bytesEqual, toHex } from "./bytes.ts";
 import { CERTIFICATE_LIMITS, checkDerLimits, DerError, DerReader, elementOf, Tag, valueOf, type Tlv } from "./der.ts";
 import { readTime } from "./der-time.ts";
 import { booleanOf } from "./der-values.ts";
@@ -52,7 +52,8 @@ export function parseCertificateDer(der: Uint8Array): ParsedCertificate {
   const top = new DerReader(der);
   const cert = DerReader.inside(der, top.expect(Tag.SEQUENCE, "Certificate"));
   const tbsTlv = cert.expect(Tag.SEQUENCE, "tbsCertificate");
-  const sigAlg = DerReader.inside(der, cert.expect(Tag.SEQUENCE, "signatureAlgorithm"));
+  const sigAlgTlv = cert.expect(Tag.SEQUENCE, "signatureAlgorithm");
+  const sigAlg = DerReader.inside(der, sigAlgTlv);
   const signatureAlgorithm = toHex(valueOf(der, sigAlg.expect(Tag.OID, "signatureAlgorithm OID")));
   const signature = bits(der, cert.expect(Tag.BIT_STRING, "signatureValue"), "signatureValue");
   cert.finish("Certificate");
@@ -61,7 +62,10 @@ export function parseCertificateDer(der: Uint8Array): ParsedCertificate {
   const version = tbs.optional(0xa0, "version");
   if (version === undefined) throw new DerError("certificate: only v3 certificates are supported");
   const serial = valueOf(der, tbs.expect(Tag.INTEGER, "serialNumber"));
-  tbs.expect(Tag.SEQUENCE, "signature");
+  // RFC 5280 §4.1.1.2: the signature algorithm inside the signed part MUST be the one outside it.
+  if (!bytesEqual(elementOf(der, tbs.expect(Tag.SEQUENCE, "signature")), elementOf(der, sigAlgTlv))) {
+    throw new DerError("certificate: the tbsCertificate's signature algorithm is not the certificate's signatureAlgorithm");
+  }
   const issuer = tbs.expect(Tag.SEQUENCE, "issuer");
   const validity = DerReader.inside(der, tbs.expect(Tag.SEQUENCE, "validity"));
   const nb = validity.next("notBefore");
