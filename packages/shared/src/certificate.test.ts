@@ -1,5 +1,4 @@
 import "reflect-metadata";
-import { webcrypto } from "node:crypto";
 import { BasicConstraintsExtension, X509CertificateGenerator } from "@peculiar/x509";
 import { describe, expect, it } from "vitest";
 import { parseCertificateDer } from "./certificate.ts";
@@ -8,7 +7,7 @@ import { parseCertificateDer } from "./certificate.ts";
 const ECDSA_SHA256 = Buffer.from([0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]);
 
 async function selfSigned(): Promise<Uint8Array> {
-  const keys = await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+  const keys = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
   const cert = await X509CertificateGenerator.createSelfSigned({ name: "CN=test", keys, signingAlgorithm: { name: "ECDSA", hash: "SHA-256" }, extensions: [new BasicConstraintsExtension(true, undefined, true)] });
   return new Uint8Array(cert.rawData);
 }
