@@ -3,8 +3,10 @@
  * back until the test releases it. Not a mock: the request goes to the real Worker and its answer is
  * returned unchanged; only the timing is controlled, because a CSR "deleted while in flight" needs the
  * deletion to land between the signer's answer and the status write, which no real part can arrange.
+ * When the real client sends batches, so does this one (the shim then batches as in production); a held
+ * name holds its whole batch's answer.
  */
-import type { SignerClient } from "../../src/signer-client.ts";
+import type { BatchSigner, SignerClient } from "../../src/signer-client.ts";
 
 export interface HeldSigner extends SignerClient {
   /** Holds answers for `csrName` until `release(csrName)`; resolves once one is being held. */
@@ -17,16 +19,19 @@ export interface HeldSigner extends SignerClient {
 export function holdable(inner: SignerClient): HeldSigner {
   const held = new Map<string, { reached: () => void; reachedPromise: Promise<void>; release: () => void; released: Promise<void> }>();
   const calls = new Map<string, number>();
-  return {
+  const called = (name: string): void => { calls.set(name, (calls.get(name) ?? 0) + 1); };
+  const gate = async (name: string): Promise<void> => {
+    const g = held.get(name);
+    if (g === undefined) return;
+    g.reached();
+    await g.released;
+  };
+  const signer: HeldSigner = {
     async sign(request, signal) {
       const name = request.object?.name ?? "";
-      calls.set(name, (calls.get(name) ?? 0) + 1);
+      called(name);
       const answer = await inner.sign(request, signal);
-      const gate = held.get(name);
-      if (gate !== undefined) {
-        gate.reached();
-        await gate.released;
-      }
+      await gate(name);
       return answer;
     },
     bundle: (signal) => inner.bundle(signal),
@@ -45,4 +50,20 @@ export function holdable(inner: SignerClient): HeldSigner {
     },
     calls: (csrName) => calls.get(csrName) ?? 0,
   };
+  if (!isBatchSigner(inner)) return signer;
+  const batching: HeldSigner & BatchSigner = {
+    ...signer,
+    async signBatch(requests, signal) {
+      const names = requests.map((r) => r.object?.name ?? "");
+      for (const name of names) called(name);
+      const outcomes = await inner.signBatch(requests, signal);
+      for (const name of names) await gate(name);
+      return outcomes;
+    },
+  };
+  return batching;
+}
+
+function isBatchSigner(signer: SignerClient): signer is SignerClient & BatchSigner {
+  return "signBatch" in signer && typeof signer.signBatch === "function";
 }

@@ -57,12 +57,14 @@ it("never writes an answer that fails verification, and marks the CSR Failed aft
   const { cp, stack } = own;
   // No real signer hands out a certificate for the wrong key, so this shim's signer client is the real one
   // with the answer swapped: the real signer's certificate for a different key with the same SPIFFE ID.
+  // Only sign, bundle and close: without the real client's signBatch, every CSR goes through this sign.
   const swap = (real: SignerClient): SignerClient => ({
-    ...real,
     async sign(request, signal) {
       const other = await workloadCsr("ztunnel-p256", spiffe("e2e", "tampered"));
       return await real.sign({ ...request, csr: other.pem }, signal);
     },
+    bundle: (signal) => real.bundle(signal),
+    close: () => { real.close(); },
   });
   await withLeader("shim-bad-answers", { wrap: swap }, async (tampering) => {
     const { name } = await stack.requestAsIstiod("e2e-bad-answer", "ztunnel-p256", spiffe("e2e", "tampered"));
