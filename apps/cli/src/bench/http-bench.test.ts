@@ -12,7 +12,7 @@ const BENCH_MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
  */
 describe("npm run bench -- http (smoke)", () => {
   it("runs signer serve against cfssl serve and ends with one JSON line of the table's figures", async () => {
-    const args = ["--import", "tsx", BENCH_MAIN, "http", "--json", "--count", "24", "--seconds", "1", "--concurrency", "4"];
+    const args = ["--import", "tsx", BENCH_MAIN, "http", "--json", "--count", "24", "--seconds", "1", "--concurrency", "4", "--batch", "4"];
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
@@ -40,6 +40,13 @@ describe("npm run bench -- http (smoke)", () => {
       expect(summary[`${key}CpuWorkerdMs`]).toBeGreaterThan(0);
     }
     expect(summary.concurrentInFlight).toBe(4);
+    // The batch row: 4 CSRs in one POST /v1/sign-batch, every item issued (the bench throws otherwise),
+    // counted per certificate.
+    expect(stdout).toMatch(/with batches, as the shim sends a burst: 4 CSRs in flight as POST \/v1\/sign-batch of 4/);
+    expect(summary.batchItems).toBe(4);
+    for (const field of ["OursPerSec", "CfsslPerSec", "Ratio", "OursRequests", "CpuWorkerdMs"]) expect(summary[`batch${field}`], `batch${field}`).toBeGreaterThan(0);
+    expect(summary.batchOursRequests as number % 4).toBe(0);
+    expect(summary.batchTargetMet).toBeUndefined();
     // The first answer of each side parsed as an X.509 certificate: ours for the CSR's SPIFFE ID from
     // init's issuing CA, cfssl's from the CA the benchmark made for it.
     expect(summary.oursCertificateSan).toBe("URI:spiffe://cluster.local/ns/default/sa/bookinfo-productpage");

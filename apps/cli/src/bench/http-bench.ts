@@ -31,6 +31,11 @@ export interface HttpBenchOptions {
   readonly workerdInstances?: number;
   /** Worker threads for the edge (startLocalSigner's `edgeThreads`; 0: the benchmark's own thread). */
   readonly edgeThreads?: number;
+  /**
+   * CSRs per `POST /v1/sign-batch` for a third measurement, `concurrency` CSRs in flight as batches against
+   * cfssl with `concurrency` in flight (how the shim sends a burst); 0 or 1: none. Default 16.
+   */
+  readonly batch?: number;
 }
 
 export interface SideFigures {
@@ -53,7 +58,10 @@ export interface CpuPerRequest {
 }
 
 export interface HttpBenchRow {
+  /** CSRs in flight. */
   readonly inFlight: number;
+  /** CSRs per signer-serve request: 1 over `/v1/sign`, more over `/v1/sign-batch` (rates and CPU then per certificate, latency per request). */
+  readonly batch: number;
   readonly ours: SideFigures;
   readonly cfssl: SideFigures;
   readonly cpuMs: CpuPerRequest;
@@ -92,6 +100,49 @@ const seen = (cert: X509Certificate): CertificateSeen => ({ subjectAltName: cert
 const expect200 = (side: string) => (answer: ClientAnswer): void => {
   if (answer.status !== 200) throw new Error(`${side} answered ${answer.status}: ${answer.body.slice(0, 300)}`);
 };
+
+/** Rejects anything but a 200 whose batch answers are all certificates. */
+function expectIssued(batch: number, answer: ClientAnswer): void {
+  expect200("signer serve")(answer);
+  if (batch <= 1) return;
+  const answers = (JSON.parse(answer.body) as { answers?: { issued?: unknown }[] }).answers ?? [];
+  if (answers.length !== batch || answers.some((a) => a.issued === undefined)) throw new Error(`signer serve: a batch of ${batch} was not issued whole: ${answer.body.slice(0, 300)}`);
+}
+
+/** `rate` of requests carrying `batch` certificates each, as certificates. */
+function perCertificate(rate: Rate, batch: number): Rate {
+  return { ops: rate.ops * batch, seconds: rate.seconds, perSecond: rate.perSecond * batch, mainCpuMicros: rate.mainCpuMicros / batch, processCpuMicros: rate.processCpuMicros / batch };
+}
+
+/** One level: both sides warmed up, then timed in alternating slices with their latency and CPU. */
+async function measureLevel(
+  meter: CpuMeter,
+  level: { readonly inFlight: number; readonly batch: number },
+  ops: { readonly ours: () => Promise<void>; readonly cfssl: () => Promise<void> },
+  o: HttpBenchOptions & { readonly requestsInFlight: number },
+): Promise<HttpBenchRow> {
+  const oursLatency = new LatencyRecorder();
+  const cfsslLatency = new LatencyRecorder();
+  const oursOp = oursLatency.wrap(ops.ours);
+  const cfsslOp = cfsslLatency.wrap(ops.cfssl);
+  // Warm-up: as many requests as there are connections, so both pools are open before timing.
+  await Promise.all(Array.from({ length: o.requestsInFlight }, oursOp));
+  await Promise.all(Array.from({ length: level.inFlight }, cfsslOp));
+  oursLatency.recording = true;
+  cfsslLatency.recording = true;
+  const cpu = meter.take();
+  // The same bounds in certificates on both sides; measurePair's concurrency is per side, in requests.
+  const [oursRequests, cfsslRate] = await measurePair(oursOp, cfsslOp, {
+    count: o.count,
+    seconds: o.seconds,
+    concurrency: level.inFlight,
+    rounds: ROUNDS,
+    ...(level.batch > 1 ? { first: { count: Math.max(1, Math.floor(o.count / level.batch)), concurrency: o.requestsInFlight } } : {}),
+  });
+  const oursRate = perCertificate(oursRequests, level.batch);
+  const figures = (rate: Rate, l: LatencyRecorder): SideFigures => ({ rate, p50Ms: l.percentile(50), p99Ms: l.percentile(99) });
+  return { ...level, ours: figures(oursRate, oursLatency), cfssl: figures(cfsslRate, cfsslLatency), cpuMs: cpuPerRequest(meter.since(cpu), oursRate, cfsslRate) };
+}
 
 interface Sides {
   readonly signer: LocalSigner;
@@ -138,29 +189,22 @@ async function measureSides(sides: Sides, csrPem: string, options: HttpBenchOpti
   const rows: HttpBenchRow[] = [];
   const meter = cpuMeter(sides);
   let firstCertificates: HttpBenchResult["firstCertificates"] | undefined;
-  for (const inFlight of [1, options.concurrency]) {
-    const ours = new BenchClient(sides.signer.url, inFlight, tls);
-    const ref = new BenchClient(sides.cfssl.url, inFlight);
+  const batch = options.batch ?? 16;
+  const levels = [{ inFlight: 1, batch: 1 }, { inFlight: options.concurrency, batch: 1 }, ...(batch > 1 ? [{ inFlight: options.concurrency, batch }] : [])];
+  for (const level of levels) {
+    const requestsInFlight = Math.max(1, Math.round(level.inFlight / level.batch));
+    const ours = new BenchClient(sides.signer.url, requestsInFlight, tls);
+    const ref = new BenchClient(sides.cfssl.url, level.inFlight);
     try {
       if (firstCertificates === undefined) {
         const mine = certificateFrom("signer serve", await ours.post("/v1/sign", oursBody), (j) => (j as { certificateChain?: unknown }).certificateChain);
         const theirs = certificateFrom("cfssl serve", await ref.post("/api/v1/cfssl/sign", cfsslBody), (j) => (j as { result?: { certificate?: unknown } }).result?.certificate);
         firstCertificates = { ours: seen(mine), cfssl: seen(theirs) };
       }
-      log(`${inFlight} in flight: signer serve and cfssl serve in ${ROUNDS} alternating slices each`);
-      const oursLatency = new LatencyRecorder();
-      const cfsslLatency = new LatencyRecorder();
-      const oursOp = oursLatency.wrap(async () => { expect200("signer serve")(await ours.post("/v1/sign", oursBody)); });
-      const cfsslOp = cfsslLatency.wrap(async () => { expect200("cfssl serve")(await ref.post("/api/v1/cfssl/sign", cfsslBody)); });
-      // Warm-up: as many requests as there are connections, so both pools are open before timing.
-      await Promise.all(Array.from({ length: inFlight }, async () => { await oursOp(); await cfsslOp(); }));
-      oursLatency.recording = true;
-      cfsslLatency.recording = true;
-      const cpu = meter.take();
-      const [oursRate, cfsslRate] = await measurePair(oursOp, cfsslOp, { count: options.count, seconds: options.seconds, concurrency: inFlight, rounds: ROUNDS });
-      const cpuMs = cpuPerRequest(meter.since(cpu), oursRate, cfsslRate);
-      const figures = (rate: Rate, l: LatencyRecorder): SideFigures => ({ rate, p50Ms: l.percentile(50), p99Ms: l.percentile(99) });
-      rows.push({ inFlight, ours: figures(oursRate, oursLatency), cfssl: figures(cfsslRate, cfsslLatency), cpuMs });
+      const path = level.batch > 1 ? "/v1/sign-batch" : "/v1/sign";
+      const body = level.batch > 1 ? `{"requests":[${Array.from({ length: level.batch }, () => oursBody).join(",")}]}` : oursBody;
+      log(`${level.inFlight} in flight${level.batch > 1 ? ` (${requestsInFlight} ${path} of ${level.batch})` : ""}: signer serve and cfssl serve in ${ROUNDS} alternating slices each`);
+      rows.push(await measureLevel(meter, level, { ours: async () => { expectIssued(level.batch, await ours.post(path, body)); }, cfssl: async () => { expect200("cfssl serve")(await ref.post("/api/v1/cfssl/sign", cfsslBody)); } }, { ...options, requestsInFlight }));
     } finally {
       ours.close();
       ref.close();

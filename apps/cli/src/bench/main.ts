@@ -5,6 +5,7 @@
  */
 import "reflect-metadata";
 import { parseArgs } from "node:util";
+import { MAX_BATCH_ITEMS } from "@edgeca/shared";
 import { benchSummary, formatBenchTable } from "./bench-report.ts";
 import { CfsslMissingError } from "./cfssl-server.ts";
 import { loadDevModule } from "../commands/dev-module.ts";
@@ -50,6 +51,13 @@ function nonNegativeInt(value: string | undefined, fallback: number, flag: strin
   return value === "0" ? 0 : positiveInt(value, fallback, flag);
 }
 
+/** --batch: CSRs per /v1/sign-batch, 0–MAX_BATCH_ITEMS (0 and 1 leave the batch row out). */
+function batchOf(value: string | undefined): number {
+  const n = nonNegativeInt(value, 16, "--batch");
+  if (n > MAX_BATCH_ITEMS) throw new FlagError(`--batch must be at most ${MAX_BATCH_ITEMS} (the signer's limit per batch), got "${value ?? ""}"`);
+  return n;
+}
+
 function signerIds(value: string | undefined, known: readonly SignerId[]): readonly SignerId[] | undefined {
   if (value === undefined) return undefined;
   const ids = value.split(",");
@@ -77,7 +85,7 @@ const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
     },
   },
   http: {
-    usage: "http [--json] [--count N (default 4000)] [--seconds S (default 8)] [--concurrency C (default 16)] [--workerd N (default 1)] [--edge-threads N (default 1, as signer serve)] [--dir DIR] (needs cfssl: golang-cfssl)",
+    usage: "http [--json] [--count N (default 4000)] [--seconds S (default 8)] [--concurrency C (default 16)] [--workerd N (default 1)] [--edge-threads N (default 1, as signer serve)] [--batch B (CSRs per /v1/sign-batch for the batch row, 0 or 1: none; default 16)] [--dir DIR] (needs cfssl: golang-cfssl)",
     async run(values, log) {
       const options = {
         count: positiveInt(str(values.count), 4000, "--count"),
@@ -85,6 +93,7 @@ const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
         concurrency: positiveInt(str(values.concurrency), 16, "--concurrency"),
         workerdInstances: positiveInt(str(values.workerd), 1, "--workerd"),
         edgeThreads: nonNegativeInt(str(values["edge-threads"]), 1, "--edge-threads"),
+        batch: batchOf(str(values.batch)),
         ...dirOf(values),
       };
       const { runHttpBench } = await load("http", () => import("./http-bench.ts"));
@@ -128,6 +137,7 @@ async function main(argv: readonly string[]): Promise<number> {
         concurrency: { type: "string" },
         workerd: { type: "string" },
         "edge-threads": { type: "string" },
+        batch: { type: "string" },
         "in-flight": { type: "string" },
         "signer-rtt-ms": { type: "string" },
         "wait-seconds": { type: "string" },

@@ -68,14 +68,15 @@ export async function measureRate(op: () => Promise<unknown>, options: RateOptio
 export async function measurePair(
   a: () => Promise<unknown>,
   b: () => Promise<unknown>,
-  options: RateOptions & { readonly rounds: number },
+  options: RateOptions & {
+    readonly rounds: number;
+    /** Bounds of `a` only, when they differ from `b`'s (e.g. `a` carries several items per operation). */
+    readonly first?: { readonly count: number; readonly concurrency: number };
+  },
 ): Promise<[Rate, Rate]> {
   const rounds = Math.max(1, options.rounds);
-  const slice: RateOptions = {
-    count: Math.max(1, Math.floor(options.count / rounds)),
-    seconds: options.seconds / rounds,
-    concurrency: options.concurrency,
-  };
+  const sliceOf = (count: number, concurrency: number): RateOptions => ({ count: Math.max(1, Math.floor(count / rounds)), seconds: options.seconds / rounds, concurrency });
+  const slices = [sliceOf(options.first?.count ?? options.count, options.first?.concurrency ?? options.concurrency), sliceOf(options.count, options.concurrency)] as const;
   const totals: [Totals, Totals] = [
     { ops: 0, seconds: 0, mainCpu: 0, processCpu: 0 },
     { ops: 0, seconds: 0, mainCpu: 0, processCpu: 0 },
@@ -85,7 +86,7 @@ export async function measurePair(
     await b();
   }
   for (let round = 0; round < rounds; round += 1) {
-    for (const [total, op] of [[totals[0], a], [totals[1], b]] as const) {
+    for (const [total, op, slice] of [[totals[0], a, slices[0]], [totals[1], b, slices[1]]] as const) {
       const rate = await measureRate(op, slice);
       total.ops += rate.ops;
       total.seconds += rate.seconds;
