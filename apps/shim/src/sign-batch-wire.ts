@@ -10,6 +10,23 @@ import { SignerCallError } from "./signer-call-error.ts";
 /** One request's outcome: the certificate, or why there is none. */
 export type SignOutcome = SignResponse | SignerCallError;
 
+/**
+ * A failure of a whole `/v1/sign-batch` request (no answer, a non-200, an invalid answer), one object given
+ * to every request it carried. Classified as the same failure of `/v1/sign` would be; the class says only
+ * that the verdict was on the batch, not on the request (a 400, 413 or 415 here is not the CSR's fault).
+ */
+export class BatchRequestError extends SignerCallError {
+  static of(error: SignerCallError): BatchRequestError {
+    return new BatchRequestError(error.message, {
+      ...(error.status === undefined ? {} : { status: error.status }),
+      ...(error.problem === undefined ? {} : { problem: error.problem }),
+      ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+      invalidAnswer: error.invalidAnswer,
+      cause: error.cause,
+    });
+  }
+}
+
 /** One `/v1/sign-batch` body and the indices (into the caller's list) of the requests it carries, in order. */
 export interface BatchBody {
   readonly indices: readonly number[];
@@ -91,5 +108,5 @@ export function outcomesOf(json: unknown, count: number): SignOutcome[] {
 }
 
 function invalid(message: string): SignerCallError {
-  return new SignerCallError(message, { status: 200, invalidAnswer: true });
+  return new BatchRequestError(message, { status: 200, invalidAnswer: true });
 }

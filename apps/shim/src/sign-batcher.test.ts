@@ -8,7 +8,7 @@
 import { problemOf, type SignRequest, type SignResponse } from "@edgeca/shared";
 import { describe, expect, it } from "vitest";
 import { createLogger, type LogRecord } from "./logger.ts";
-import type { SignOutcome } from "./sign-batch-wire.ts";
+import { BatchRequestError, type SignOutcome } from "./sign-batch-wire.ts";
 import { SignBatcher, SKEW_PAUSE_MS } from "./sign-batcher.ts";
 import { SignerCallError } from "./signer-call-error.ts";
 import type { BatchSigner, SignerClient } from "./signer-client.ts";
@@ -126,12 +126,13 @@ describe("SignBatcher", () => {
     await flush();
     r.transport.sent[0]?.answer();
     await flush();
-    const unreachable = new SignerCallError("no answer from the signer within 10000 ms");
-    r.transport.sent[1]?.answer([unreachable, unreachable]);
+    const unavailable = new BatchRequestError("the signer refused: unavailable: config", { status: 503, problem: problemOf("unavailable", "config") });
+    r.transport.sent[1]?.answer([unavailable, unavailable]);
     await Promise.all(all);
-    expect([r.results.get("a"), r.results.get("b")]).toEqual([{ ok: false, value: unreachable }, { ok: false, value: unreachable }]);
-    // A 5xx of the whole batch is not the version skew: batching goes on.
+    expect([r.results.get("a"), r.results.get("b")]).toEqual([{ ok: false, value: unavailable }, { ok: false, value: unavailable }]);
+    // A 5xx of the whole batch is retried by each CSR as a 5xx of /v1/sign would be; batching goes on.
     expect(r.logs.filter((l) => l.level === "warn")).toEqual([]);
+    expect(r.transport.sent).toHaveLength(2);
   });
 
   it("removes a call aborted while it waits; the others still go, in order", async () => {
@@ -166,7 +167,7 @@ describe("SignBatcher", () => {
 });
 
 describe("SignBatcher and a signer without /v1/sign-batch", () => {
-  const notFound = () => new SignerCallError("the signer refused: not_found: no route for POST /v1/sign-batch", { status: 404, problem: problemOf("not_found", "no route for POST /v1/sign-batch") });
+  const notFound = () => new BatchRequestError("the signer refused: not_found: no route for POST /v1/sign-batch", { status: 404, problem: problemOf("not_found", "no route for POST /v1/sign-batch") });
 
   it("on 404 sends the batch's calls one by one over /v1/sign, stops batching for 10 minutes, warns once", async () => {
     const r = rig(8, 8);
@@ -211,7 +212,7 @@ describe("SignBatcher and a signer without /v1/sign-batch", () => {
     await flush();
     r.transport.sent[0]?.answer();
     await flush();
-    const notAllowed = new SignerCallError("the signer refused: method_not_allowed", { status: 405, problem: problemOf("method_not_allowed", "POST is not allowed") });
+    const notAllowed = new BatchRequestError("the signer refused: method_not_allowed", { status: 405, problem: problemOf("method_not_allowed", "POST is not allowed") });
     r.transport.sent[1]?.answer([notAllowed, notAllowed]);
     await flush();
     // a and b again alone; c and d, which waited for the batch, go alone too without waiting.
@@ -219,5 +220,24 @@ describe("SignBatcher and a signer without /v1/sign-batch", () => {
     for (const s of r.transport.sent.slice(2)) s.answer();
     await Promise.all(all);
     expect(r.logs.filter((l) => l.level === "warn")).toHaveLength(1);
+  });
+
+  it("sends a batch refused as a whole with a verdict (413) one by one, so no CSR is Failed for the batch's size", async () => {
+    const r = rig(8, 8);
+    const all = ["x", "a", "b"].map((n) => r.sign(n));
+    await flush();
+    r.transport.sent[0]?.answer();
+    await flush();
+    const tooLarge = new BatchRequestError("the signer refused: payload_too_large", { status: 413, problem: problemOf("payload_too_large", "body over 262144 bytes") });
+    r.transport.sent[1]?.answer([tooLarge, tooLarge]);
+    await flush();
+    expect(r.shape()).toEqual(["v1/sign x", "v1/sign-batch a,b", "v1/sign a", "v1/sign b"]);
+    const denied = new SignerCallError("the signer refused: policy_denied: no", { status: 422, problem: problemOf("policy_denied", "no") });
+    r.transport.sent[2]?.answer();
+    r.transport.sent[3]?.answer([denied]);
+    await Promise.all(all);
+    // Each CSR has /v1/sign's verdict on it alone.
+    expect([r.results.get("a"), r.results.get("b")]).toEqual([{ ok: true, value: issued("a") }, { ok: false, value: denied }]);
+    expect(r.logs.filter((l) => l.level === "warn").map((w) => w.msg)).toEqual(["the signer answered POST /v1/sign-batch with 413: a refusal of the batch as a whole; sending CSRs one by one over /v1/sign for 10 minutes"]);
   });
 });

@@ -11,11 +11,13 @@
  * tell a batched certificate from one signed alone.
  *
  * Version skew: a signer older than batches answers `/v1/sign-batch` with 404 or 405; those calls are sent
- * again one by one over `/v1/sign`, batching stops for SKEW_PAUSE_MS and one warning says why.
+ * again one by one over `/v1/sign`, batching stops for SKEW_PAUSE_MS and one warning says why. So it is for
+ * a batch refused as a whole with a verdict (400, 413, 415: limits other than ours): that verdict is on the
+ * batch, not on each CSR, so no CSR is marked Failed for it; `/v1/sign` then gives each CSR its own.
  */
 import type { Bundle, SignRequest, SignResponse } from "@edgeca/shared";
 import type { Logger } from "./logger.ts";
-import type { SignOutcome } from "./sign-batch-wire.ts";
+import { BatchRequestError, type SignOutcome } from "./sign-batch-wire.ts";
 import { SignerCallError } from "./signer-call-error.ts";
 import type { BatchSigner, SignerClient } from "./signer-client.ts";
 
@@ -127,32 +129,30 @@ export class SignBatcher implements SignerClient {
       for (const call of group) settle(call, error);
       return;
     }
-    const skew = olderSigner(outcomes);
-    if (skew !== undefined) {
-      this.#pause(skew);
-      for (const call of group) void this.#alone(call);
-      return;
-    }
-    group.forEach((call, i) => { settle(call, outcomes[i] ?? new SignerCallError("the signer's batch answer lost this request")); });
+    const unsent = outcomes.find(notForBatches);
+    if (unsent !== undefined) this.#pause(unsent);
+    group.forEach((call, i) => {
+      const outcome = outcomes[i] ?? new SignerCallError("the signer's batch answer lost this request");
+      if (notForBatches(outcome)) void this.#alone(call);
+      else settle(call, outcome);
+    });
   }
 
   #pause(error: SignerCallError): void {
     const wasPaused = this.#paused();
     this.#pausedUntil = this.#o.now() + SKEW_PAUSE_MS;
     if (wasPaused) return;
-    this.#o.logger.warn(`the signer answered POST /v1/sign-batch with ${error.status ?? "?"}: it predates batches; sending CSRs one by one over /v1/sign for ${SKEW_PAUSE_MS / 60_000} minutes`, {
+    const why = error.status === 404 || error.status === 405 ? "it predates batches" : "a refusal of the batch as a whole";
+    this.#o.logger.warn(`the signer answered POST /v1/sign-batch with ${error.status ?? "?"}: ${why}; sending CSRs one by one over /v1/sign for ${SKEW_PAUSE_MS / 60_000} minutes`, {
       status: error.status,
       error: error.message,
     });
   }
 }
 
-/** The 404/405 of a signer without `/v1/sign-batch`, when every outcome is one (no item is refused so alone). */
-function olderSigner(outcomes: readonly SignOutcome[]): SignerCallError | undefined {
-  const [first] = outcomes;
-  if (!(first instanceof SignerCallError)) return undefined;
-  const skewed = outcomes.every((o) => o instanceof SignerCallError && (o.status === 404 || o.status === 405));
-  return skewed ? first : undefined;
+/** A whole batch's 404/405 (no `/v1/sign-batch`) or verdict (400/413/415): its CSRs go alone over `/v1/sign`. */
+function notForBatches(outcome: SignOutcome): outcome is BatchRequestError {
+  return outcome instanceof BatchRequestError && (outcome.status === 404 || outcome.status === 405 || outcome.terminal);
 }
 
 function settle(call: Call, outcome: unknown): void {

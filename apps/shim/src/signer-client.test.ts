@@ -11,6 +11,7 @@ import { MAX_BATCH_ITEMS, MAX_BODY_BYTES, problemOf, type SignBatchItem, type Si
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createHttpSignerClient, type BatchSigner, type HttpSignerClientOptions, type SignerClient } from "./signer-client.ts";
 import { SignerCallError } from "./signer-call-error.ts";
+import { BatchRequestError } from "./sign-batch-wire.ts";
 
 /** What the signer saw of one request. */
 interface Seen {
@@ -240,8 +241,8 @@ describe("createHttpSignerClient signBatch", () => {
     const [a, denied, greedy, b] = await c.signBatch(["a", "denied", "greedy", "b"].map((n) => named(n)));
     expect(seen.map((s) => [s.method, s.path, s.authorization, s.contentType, s.body])).toEqual([["POST", "/v1/sign-batch", "Bearer token-1", "application/json", JSON.stringify({ requests: ["a", "denied", "greedy", "b"].map((n) => named(n)) })]]);
     expect([a, b]).toEqual([{ ...ANSWER, serialNumber: "0a" }, { ...ANSWER, serialNumber: "0b" }]);
-    expect(denied).toBeInstanceOf(SignerCallError);
-    expect(greedy).toBeInstanceOf(SignerCallError);
+    // An item's refusal is the item's, not the batch's.
+    for (const refused of [denied, greedy]) expect([refused instanceof SignerCallError, refused instanceof BatchRequestError]).toEqual([true, false]);
     const [d, g] = [denied as SignerCallError, greedy as SignerCallError];
     expect([d.status, d.problem?.code, d.terminal, d.reason, d.message]).toEqual([422, "policy_denied", true, "PolicyDenied", "the signer refused: policy_denied: not this one"]);
     expect([g.status, g.retryAfterMs, g.terminal]).toEqual([429, 7_000, false]);
@@ -252,7 +253,7 @@ describe("createHttpSignerClient signBatch", () => {
     for (const [h, status] of [[json(503, problem(503, "unavailable", "config")), 503], [json(404, problem(404, "not_found", "no route for POST /v1/sign-batch")), 404]] as const) {
       handler = h;
       const outcomes = await client().signBatch([named("a"), named("b")]);
-      expect(outcomes[0]).toBeInstanceOf(SignerCallError);
+      expect(outcomes[0]).toBeInstanceOf(BatchRequestError);
       expect(outcomes[1]).toBe(outcomes[0]);
       expect((outcomes[0] as SignerCallError).status).toBe(status);
     }

@@ -9,7 +9,7 @@ import { Agent, request as httpsRequest } from "node:https";
 import { createSecureContext, rootCertificates } from "node:tls";
 import { Bundle, MAX_BODY_BYTES, PodSignResponse, Problem, SignResponse, type PodSignRequest, type SignRequest } from "@edgeca/shared";
 import { SignerCallError } from "./signer-call-error.ts";
-import { outcomesOf, planBatches, refusalError, tooLargeError, type SignOutcome } from "./sign-batch-wire.ts";
+import { BatchRequestError, outcomesOf, planBatches, refusalError, tooLargeError, type SignOutcome } from "./sign-batch-wire.ts";
 import { requestTargetOf, type RequestTarget } from "./request-target.ts";
 
 /** What the shim needs from the signer; tests may substitute their own. */
@@ -25,7 +25,7 @@ export interface SignerClient {
 /**
  * `POST /v1/sign-batch` (docs/signer-api.md "Batches"): resolves one outcome per request, in order, each what
  * `POST /v1/sign` would have given for it alone; never rejects. A failure of a whole HTTP request (no
- * answer, a non-200, an invalid answer) is one SignerCallError, the same object, for each of its requests.
+ * answer, a non-200, an invalid answer) is one BatchRequestError, the same object, for each of its requests.
  */
 export interface BatchSigner {
   signBatch(requests: readonly SignRequest[], signal?: AbortSignal): Promise<SignOutcome[]>;
@@ -160,7 +160,8 @@ async function signBatchWith(post: (body: string) => Promise<unknown>, requests:
     try {
       answers = outcomesOf(await post(body), indices.length);
     } catch (error) {
-      answers = Array<SignOutcome>(indices.length).fill(error instanceof SignerCallError ? error : asSignerCallError(error instanceof Error ? error : new Error(String(error))));
+      const failure = error instanceof SignerCallError ? error : asSignerCallError(error instanceof Error ? error : new Error(String(error)));
+      answers = Array<SignOutcome>(indices.length).fill(BatchRequestError.of(failure));
     }
     answers.forEach((answer, k) => { outcomes.set(indices[k] ?? -1, answer); });
   }));
