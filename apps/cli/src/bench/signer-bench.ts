@@ -5,6 +5,7 @@
  */
 import { readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import type { Readable } from "node:stream";
 import { X509Certificate } from "node:crypto";
 import { bundleWorker, readLocalMaterial, tlsClientAuthFor, type WorkerBundle } from "@edgeca/edge";
 import { SigningCore } from "@edgeca/signer/core";
@@ -93,6 +94,11 @@ function startMiniflare(bundle: WorkerBundle, setup: Setup): Miniflare {
     compatibilityDate: bundle.config.compatibility_date,
     compatibilityFlags: bundle.config.compatibility_flags,
     bindings: { EDGECA_CONFIG: setup.configText, ...setup.secrets },
+    // The Worker's audit line per issuance is read and dropped, not printed above the table; errors still show.
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      stdout.resume();
+      stderr.pipe(process.stderr);
+    },
   });
 }
 
