@@ -96,3 +96,14 @@ export async function measurePair(
   }
   return [rateOf(totals[0]), rateOf(totals[1])];
 }
+
+/**
+ * Untimed calls of each of `ops` in turn, one at a time, until `count` calls of each or `seconds` have
+ * passed (bounded both ways, like every loop here): to reach the JIT's steady state before timing.
+ */
+export async function warmUp(ops: readonly (() => Promise<unknown>)[], bounds: { readonly count: number; readonly seconds: number }): Promise<void> {
+  const deadline = performance.now() + bounds.seconds * 1000;
+  for (let i = 0; i < bounds.count && performance.now() < deadline; i += 1) {
+    for (const op of ops) await op();
+  }
+}
