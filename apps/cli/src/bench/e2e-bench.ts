@@ -13,6 +13,7 @@ import { CsrCollector } from "./csr-watch.ts";
 import { withRetries } from "./kube-retry.ts";
 import { EDGECA_SIGNER, KCM_SIGNER, startE2eStack, TRUST_DOMAIN, type E2eStack } from "./e2e-stack.ts";
 import { verifyIssued } from "./issued-verification.ts";
+import { batchesBetween, readBatchTotals } from "./shim-batches.ts";
 
 export const SIGNER_IDS = ["kube-controller-manager", "edgeca"] as const;
 export type SignerId = (typeof SIGNER_IDS)[number];
@@ -60,6 +61,9 @@ export interface SignerRun {
   readonly cpuSeconds: Readonly<Record<string, number>>;
   /** Up to ten problems (refusals, failed verifications, watch errors), each naming its CSR. */
   readonly problems: readonly string[];
+  /** edgeca only: requests the shim sent the signer during the burst, and the CSRs they carried (shim-batches.ts). */
+  readonly signerRequests?: number;
+  readonly signerRequestCsrs?: number;
 }
 
 export interface E2eBenchResult {
@@ -118,9 +122,11 @@ async function burstFor(stack: E2eStack, s: SignerUnderTest, csrs: readonly Prep
   let run: SignerRun;
   try {
     const cpuBefore = stack.cpu.take();
+    const batchesBefore = s.id === "edgeca" ? await readBatchTotals(stack.shimMetricsUrl) : undefined;
     const burst = await runBurst(stack.istiod, csrs, { namePrefix: prefix, signerName: s.signerName, usages: s.usages, inFlight: options.inFlight, ...signalOf(options) });
     await collector.waitFor(csrs.length, burst.lastCreatedMs + options.waitSeconds * 1000, options.signal);
     const cpuSeconds = stack.cpu.since(cpuBefore);
+    const batches = batchesBefore === undefined ? undefined : batchesBetween(batchesBefore, await readBatchTotals(stack.shimMetricsUrl));
     const verification = verifyIssued(collector.issued, csrs, prefix, s.rootPem);
     const fromSend: number[] = [];
     const fromCreation: number[] = [];
@@ -156,6 +162,7 @@ async function burstFor(stack: E2eStack, s: SignerUnderTest, csrs: readonly Prep
       retries: burst.retries,
       cpuSeconds,
       problems,
+      ...(batches === undefined ? {} : { signerRequests: batches.requests, signerRequestCsrs: batches.csrs }),
     };
   } finally {
     await collector.stop();

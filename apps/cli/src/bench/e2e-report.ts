@@ -70,6 +70,11 @@ export function formatE2eTable(r: E2eBenchResult): string {
     lines.push(`${run.signer.padEnd(25)}${CPU_PARTS.map(([part]) => (per[part] === undefined ? "-" : per[part].toFixed(2)).padStart(11)).join("")}`);
   }
   lines.push("(kcm = kube-controller-manager; bench proc = this Node process: the load generator, the watches, and the edge emulator in front of workerd)");
+  for (const run of r.runs) {
+    if (run.signerRequests === undefined || run.signerRequestCsrs === undefined || run.signerRequests === 0) continue;
+    const mean = run.signerRequestCsrs / run.signerRequests;
+    lines.push(`edgeca's shim sent the signer ${run.signerRequests} requests for ${run.signerRequestCsrs} CSRs during the burst: ${mean.toFixed(1)} per request (POST /v1/sign-batch, EDGECA_SIGNER_BATCH_MAX)`);
+  }
   for (const run of r.runs) for (const problem of run.problems) lines.push(`${run.signer}: ${problem}`);
   return lines.join("\n");
 }

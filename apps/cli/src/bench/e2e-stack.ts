@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { istiodRbac, ISTIOD_NAMESPACE, ISTIOD_SERVICE_ACCOUNT, startControllerManager, startControlPlane } from "@edgeca/testenv";
 import type { ControllerManager, ControlPlane } from "@edgeca/testenv";
 import { createMaterial, writeMaterial } from "../init/index.ts";
-import type { StackContext, StackPart } from "../local/local-stack.ts";
+import type { StackContext } from "../local/local-stack.ts";
 import { LOCAL_TOKEN_AUDIENCE, startShimPart } from "../local/shim-part.ts";
 import { startLocalSigner } from "@edgeca/edge";
 import { BenchKubeClient } from "./bench-kube-client.ts";
@@ -45,6 +45,8 @@ export interface E2eStack {
   readonly admin: BenchKubeClient;
   /** CPU of every part: kube-apiserver, etcd, kube-controller-manager, shim, workerd, and this process. */
   readonly cpu: CpuMeter;
+  /** The shim's Prometheus endpoint (its batches are read from it). */
+  readonly shimMetricsUrl: string;
   readonly stateDir: string;
   /** Stops every part; removes the state directory unless `keepState` (a failed run keeps its logs). */
   stop(keepState?: boolean): Promise<void>;
@@ -78,7 +80,7 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
     const context: StackContext = { controlPlane, stateDir, signerName: EDGECA_SIGNER, trustDomain: TRUST_DOMAIN, allowedRequestors: [ISTIOD_USER], log };
     const signer = await startSigner(context, options.signerRttMs);
     stops.push(() => signer.stop());
-    const shim: StackPart = await startShimPart(context);
+    const shim = await startShimPart(context);
     stops.push(() => shim.stop());
     const token = await controlPlane.mintToken({ namespace: ISTIOD_NAMESPACE, serviceAccount: ISTIOD_SERVICE_ACCOUNT, expirationSeconds: 3600 });
     const istiod = new BenchKubeClient(controlPlane.server, controlPlane.caPem, { token }, options.inFlight * 2);
@@ -110,6 +112,7 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
       istiod,
       admin,
       cpu,
+      shimMetricsUrl: shim.metricsUrl,
       stateDir,
       async stop(keepState = false) {
         await stop();

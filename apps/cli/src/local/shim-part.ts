@@ -23,7 +23,12 @@ export const LOCAL_TOKEN_AUDIENCE = "edgeca-signer";
 const READY_TIMEOUT_MS = 60_000;
 
 /** Starts the shim against the local control plane and signer; resolves once it is ready. */
-export async function startShimPart(context: StackContext): Promise<StackPart> {
+/** The shim part, with where its metrics are served. */
+export interface ShimPart extends StackPart {
+  readonly metricsUrl: string;
+}
+
+export async function startShimPart(context: StackContext): Promise<ShimPart> {
   const { controlPlane, stateDir, log } = context;
   const dir = join(stateDir, "shim");
   await mkdir(dir, { recursive: true });
@@ -46,8 +51,9 @@ export async function startShimPart(context: StackContext): Promise<StackPart> {
 
   log(`starting the shim (pid ${String(shim.child.pid)}, logs: ${shimLog})`);
   await waitUntilReady(shim.child, port, shimLog, stop);
-  log(`shim ready (metrics: http://127.0.0.1:${port}/metrics)`);
-  return { name: "shim", died: shim.died, stop };
+  const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+  log(`shim ready (metrics: ${metricsUrl})`);
+  return { name: "shim", died: shim.died, stop, metricsUrl };
 }
 
 /** The signer's URL, written by the signer part. */
