@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { AuditRecord, SignResponse } from "@edgeca/shared";
+import { describe, expect, it } from "vitest";
+import { SignResponse } from "@edgeca/shared";
 import type { SignerEnv } from "./env.ts";
+import { auditRecordsOfEachTest } from "../test/support/audit-log.ts";
 import { call, fx, signAsPlain, signRequest, verdict } from "../test/support/client.ts";
 
 function auditEnv(cluster: string, budgets: object = {}): SignerEnv {
@@ -15,24 +16,7 @@ function pemBody(pem: string): string {
 }
 
 describe("audit records", () => {
-  let log: MockInstance<typeof console.log>;
-  beforeEach(() => {
-    log = vi.spyOn(console, "log").mockImplementation(() => undefined);
-  });
-  afterEach(() => {
-    log.mockRestore();
-  });
-
-  /** The audit records written since the last call (every console.log line of the Worker must be one). */
-  function records(): AuditRecord[] {
-    const lines = log.mock.calls.map((args) => String(args[0]));
-    log.mockClear();
-    for (const line of lines) {
-      expect(line).not.toContain("BEGIN");
-      expect(line).not.toContain(pemBody(fx.csrs.workloadP256).slice(0, 40));
-    }
-    return lines.map((l) => AuditRecord.parse(JSON.parse(l)));
-  }
+  const records = auditRecordsOfEachTest([pemBody(fx.csrs.workloadP256).slice(0, 40)]);
 
   it("writes one record for an issuance with names, key type, serial, validity, issuer and the CSR object", async () => {
     const res = await signAsPlain(signRequest(fx.csrs.workloadP256, { object: { name: "csr-web-1", uid: "uid-1" } }), auditEnv("audit-issued"));

@@ -1,5 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { AuditRecord, type SignBatchItem } from "@edgeca/shared";
+import { describe, expect, it } from "vitest";
+import type { SignBatchItem } from "@edgeca/shared";
+import { auditRecordsOfEachTest } from "../test/support/audit-log.ts";
 import { answersOf, batchAsPlain, budgetCalls, clusterEnv } from "../test/support/batch.ts";
 import { call, fx, signAsPlain, signRequest, verdict } from "../test/support/client.ts";
 
@@ -62,21 +63,7 @@ describe("POST /v1/sign-batch: budgets", () => {
 });
 
 describe("POST /v1/sign-batch: audit records", () => {
-  let log: MockInstance<typeof console.log>;
-  beforeEach(() => {
-    log = vi.spyOn(console, "log").mockImplementation(() => undefined);
-  });
-  afterEach(() => {
-    log.mockRestore();
-  });
-
-  /** The audit records written since the last call (every console.log line of the Worker must be one). */
-  function records(): AuditRecord[] {
-    const lines = log.mock.calls.map((args) => String(args[0]));
-    log.mockClear();
-    for (const line of lines) expect(line).not.toContain("BEGIN");
-    return lines.map((l) => AuditRecord.parse(JSON.parse(l)));
-  }
+  const records = auditRecordsOfEachTest();
 
   it("writes one record per item, in request order, each with that item's facts", async () => {
     const e = clusterEnv("batch-audit", { perIdentity: { limit: 1, windowSeconds: 60 } });
