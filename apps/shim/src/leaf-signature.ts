@@ -7,21 +7,12 @@
  * which in a burst cost more than the check itself.
  */
 import { verify, type KeyObject } from "node:crypto";
-import { bytesEqual, OID, type ParsedCertificate } from "@edgeca/shared";
-
-const ALGORITHMS: Readonly<Record<string, { readonly keyType: "ec" | "rsa"; readonly hash: string }>> = {
-  [OID.ecdsaWithSha256]: { keyType: "ec", hash: "sha256" },
-  [OID.ecdsaWithSha384]: { keyType: "ec", hash: "sha384" },
-  [OID.ecdsaWithSha512]: { keyType: "ec", hash: "sha512" },
-  [OID.sha256WithRsa]: { keyType: "rsa", hash: "sha256" },
-  [OID.sha384WithRsa]: { keyType: "rsa", hash: "sha384" },
-  [OID.sha512WithRsa]: { keyType: "rsa", hash: "sha512" },
-};
+import { bytesEqual, SIGNATURE_ALGORITHMS, type ParsedCertificate } from "@edgeca/shared";
 
 /** True when `leaf` is issued by `issuer` (whose public key is `issuerKey`) and carries a valid signature by it. */
 export function leafSignedBy(leaf: ParsedCertificate, issuer: ParsedCertificate, issuerKey: KeyObject): boolean {
   if (!bytesEqual(leaf.issuer, issuer.subject)) return false;
-  const algorithm = ALGORITHMS[leaf.signatureAlgorithm];
+  const algorithm = SIGNATURE_ALGORITHMS[leaf.signatureAlgorithm];
   if (algorithm === undefined || issuerKey.asymmetricKeyType !== algorithm.keyType) return false;
   try {
     // ECDSA signatures are DER (Node's default dsaEncoding), as X.509 carries them.

@@ -2,7 +2,7 @@
  * Signature algorithms for certificates this signer writes and checks (RFC 5758 §3.2 for ECDSA,
  * RFC 4055 / RFC 8017 for RSA PKCS #1 v1.5), and verification of one certificate by its issuer's key.
  */
-import { bytesEqual, der, ecdsaDerToP1363, OID, type ParsedCertificate, Tag, toArrayBuffer, fromHex } from "@edgeca/shared";
+import { bytesEqual, der, ecdsaDerToP1363, OID, type ParsedCertificate, SIGNATURE_ALGORITHMS, Tag, toArrayBuffer, fromHex } from "@edgeca/shared";
 
 /** WebCrypto algorithm parameters, typed structurally so the code compiles for workerd and for Node. */
 export interface CryptoParams {
@@ -45,22 +45,14 @@ export function signingAlgorithmFor(cert: ParsedCertificate): SigningAlgorithm |
   return undefined;
 }
 
-const VERIFY: Record<string, { readonly kind: "ec" | "rsa"; readonly hash: string }> = {
-  [OID.ecdsaWithSha256]: { kind: "ec", hash: "SHA-256" },
-  [OID.ecdsaWithSha384]: { kind: "ec", hash: "SHA-384" },
-  [OID.ecdsaWithSha512]: { kind: "ec", hash: "SHA-512" },
-  [OID.sha256WithRsa]: { kind: "rsa", hash: "SHA-256" },
-  [OID.sha384WithRsa]: { kind: "rsa", hash: "SHA-384" },
-  [OID.sha512WithRsa]: { kind: "rsa", hash: "SHA-512" },
-};
 
 /** Whether `cert` names `issuer` as its issuer and carries a valid signature by `issuer`'s key. */
 export async function isSignedBy(cert: ParsedCertificate, issuer: ParsedCertificate): Promise<boolean> {
   if (!bytesEqual(cert.issuer, issuer.subject)) return false;
-  const alg = VERIFY[cert.signatureAlgorithm];
+  const alg = SIGNATURE_ALGORITHMS[cert.signatureAlgorithm];
   if (alg === undefined) return false;
   try {
-    if (alg.kind === "ec") {
+    if (alg.keyType === "ec") {
       const curve = issuer.curve === OID.p256 ? "P-256" : issuer.curve === OID.p384 ? "P-384" : issuer.curve === OID.p521 ? "P-521" : undefined;
       if (curve === undefined || issuer.keyAlgorithm !== OID.ecPublicKey) return false;
       const size = curve === "P-256" ? 32 : curve === "P-384" ? 48 : 66;

@@ -19,5 +19,6 @@ export * from "./spiffe.ts";
 export * from "./usages.ts";
 export * from "./wire.ts";
 export * from "./sign-batch.ts";
+export * from "./signature-algorithms.ts";
 export * from "./pod-certificate.ts";
 export * from "./pod-proof.ts";
