@@ -73,27 +73,42 @@ describe("SignBatcher", () => {
     expect(r.results.get("b")).toEqual({ ok: true, value: issued("b") });
   });
 
-  it("keeps at most R requests in flight and groups what waits, oldest first, up to batchMax per batch", async () => {
+  it("keeps at most R requests in flight, opens a second only for a full batch, and groups what waits oldest first", async () => {
     const r = rig(4, 8); // R = 2
     const all = names("c", 12).map((n) => r.sign(n));
     await flush();
-    // Two go at once, alone; the ten others wait for one of them to return.
-    expect(r.shape()).toEqual(["v1/sign c0", "v1/sign c1"]);
+    // c0 goes at once, alone; while it is out, a second request opens only once batchMax (4) calls wait.
+    expect(r.shape()).toEqual(["v1/sign c0", "v1/sign-batch c1,c2,c3,c4"]);
     r.transport.sent[0]?.answer();
     await flush();
-    expect(r.shape().slice(2)).toEqual(["v1/sign-batch c2,c3,c4,c5"]);
+    // One still in flight and seven waiting: a full batch goes.
+    expect(r.shape().slice(2)).toEqual(["v1/sign-batch c5,c6,c7,c8"]);
     r.transport.sent[1]?.answer();
     await flush();
-    expect(r.shape().slice(3)).toEqual(["v1/sign-batch c6,c7,c8,c9"]);
-    // Still two in flight: c10 and c11 wait until one returns, then go together.
+    // One in flight and three waiting: they wait for it rather than go half full.
+    expect(r.shape()).toHaveLength(3);
     r.transport.sent[2]?.answer();
     await flush();
-    expect(r.shape().slice(4)).toEqual(["v1/sign-batch c10,c11"]);
+    expect(r.shape().slice(3)).toEqual(["v1/sign-batch c9,c10,c11"]);
     r.transport.sent[3]?.answer();
-    r.transport.sent[4]?.answer();
     await Promise.all(all);
     expect(names("c", 12).map((n) => r.results.get(n))).toEqual(names("c", 12).map((n) => ({ ok: true, value: issued(n) })));
-    expect(r.transport.sent).toHaveLength(5);
+    expect(r.transport.sent).toHaveLength(4);
+  });
+
+  it("while a request is out, calls wait for its answer instead of going alone over an idle second request", async () => {
+    const r = rig(16, 32); // R = 2
+    const first = r.sign("a");
+    await flush();
+    const later = [r.sign("b"), r.sign("c")];
+    await flush();
+    expect(r.shape()).toEqual(["v1/sign a"]);
+    r.transport.sent[0]?.answer();
+    await flush();
+    expect(r.shape()).toEqual(["v1/sign a", "v1/sign-batch b,c"]);
+    r.transport.sent[1]?.answer();
+    await Promise.all([first, ...later]);
+    expect(r.results.get("c")).toEqual({ ok: true, value: issued("c") });
   });
 
   it("sends the one call waiting alone when a request returns", async () => {

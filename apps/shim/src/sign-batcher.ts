@@ -4,11 +4,12 @@
  * trip, the audit line) once per batch instead of once per certificate.
  *
  * The rule: at most R = ceil(concurrency / batchMax) requests to the signer in flight. A sign call goes
- * out at once while fewer than R are in flight (alone, over `/v1/sign`, when it is the only one waiting, so
- * a quiet cluster is served exactly as without batching); otherwise it waits, and when a request returns
- * the calls waiting (up to batchMax, oldest first) go out as one batch. There is no timer: nothing waits
- * for a batch to fill. `sign()` keeps the SignerClient's signature and outcomes, so the reconciler cannot
- * tell a batched certificate from one signed alone.
+ * out at once when no request is in flight (alone, over `/v1/sign`, when it is the only one waiting, so a
+ * quiet cluster is served exactly as without batching). While requests are in flight, a further one (up to
+ * R) opens only for a full batch of batchMax waiting calls; otherwise the calls wait, and once no request
+ * is left in flight the calls waiting (up to batchMax, oldest first) go out as one batch. There is no
+ * timer: nothing waits longer than the answers already on their way. `sign()` keeps the SignerClient's
+ * signature and outcomes, so the reconciler cannot tell a batched certificate from one signed alone.
  *
  * Version skew: a signer older than batches answers `/v1/sign-batch` with 404 or 405; those calls are sent
  * again one by one over `/v1/sign`, batching stops for SKEW_PAUSE_MS and one warning says why. So it is for
@@ -97,6 +98,10 @@ export class SignBatcher implements SignerClient {
         return;
       }
       if (this.#inFlight >= this.limit) return;
+      // While a request is out, another opens only for a full batch: what arrives meanwhile waits for the
+      // answer (a round trip at most) and goes with the others, so batches grow with the load instead of
+      // the load spreading over half-empty requests; a stalled request still leaves room once a batch fills.
+      if (this.#inFlight > 0 && this.#waiting.length < this.#o.batchMax) return;
       const group = this.#waiting.splice(0, this.#o.batchMax);
       this.#inFlight += 1;
       void this.#send(group).finally(() => {
