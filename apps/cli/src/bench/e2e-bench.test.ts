@@ -31,11 +31,16 @@ describe("bench e2e", () => {
       expect(edgeca?.p50Ms).toBeGreaterThanOrEqual(RTT_MS);
       expect(edgeca?.cpuSeconds.shim).toBeGreaterThan(0);
       expect(edgeca?.cpuSeconds.workerd).toBeGreaterThan(0);
+      // Read from the shim's own metric: the burst's CSRs (at least, more if any was retried) in fewer or as many requests.
+      expect(edgeca?.signerRequestCsrs).toBeGreaterThanOrEqual(COUNT);
+      expect(edgeca?.signerRequests).toBeGreaterThan(0);
+      expect(edgeca?.signerRequests).toBeLessThanOrEqual(edgeca?.signerRequestCsrs ?? 0);
 
       const table = formatE2eTable(result);
       expect(table).toMatch(/^kube-controller-manager \(kubernetes\.io\/kube-apiserver-client\)\s+40\s+40 /m);
       expect(table).toMatch(/^edgeca \(example\.com\/foo\)\s+40\s+40 /m);
       expect(table).toContain("edgeca / kube-controller-manager: all issued");
+      expect(table).toMatch(/edgeca's shim sent the signer \d+ requests for \d+ CSRs during the burst/);
       const summary = JSON.parse(JSON.stringify(e2eSummary(result))) as Record<string, unknown>;
       expect(summary).toMatchObject({ count: COUNT, signerRttMs: RTT_MS, kcm: { issued: COUNT, lost: 0 }, edgeca: { issued: COUNT, verified: COUNT } });
       expect(typeof summary.ratioAllIssued).toBe("number");
