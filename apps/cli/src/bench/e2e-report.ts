@@ -38,7 +38,7 @@ export function e2eRatios(r: E2eBenchResult): { allIssued: number | undefined; p
 }
 
 /** Every CSR of the run issued and verified, none lost or Failed. */
-export function whole(run: SignerRun): boolean {
+function whole(run: SignerRun): boolean {
   return run.issued === run.count && run.verified === run.count && run.lost === 0 && run.wronglyFailed === 0;
 }
 
