@@ -70,6 +70,13 @@ describe("loadConfig", () => {
     expect(loadConfig(minimal, "replica-2").leaderElection?.identity).toBe("replica-2");
   });
 
+  it("reads EDGECA_SIGNER_BATCH_WAIT_MS, 60 by default, 0 to 1000, naming it when out of range", () => {
+    expect(loadConfig(minimal).signerBatchWaitMs).toBe(60);
+    expect(loadConfig({ ...minimal, EDGECA_SIGNER_BATCH_WAIT_MS: "0" }).signerBatchWaitMs).toBe(0);
+    expect(() => loadConfig({ ...minimal, EDGECA_SIGNER_BATCH_WAIT_MS: "1001" })).toThrow(/EDGECA_SIGNER_BATCH_WAIT_MS: Too big: expected number to be <=1000/);
+    expect(() => loadConfig({ ...minimal, EDGECA_SIGNER_BATCH_WAIT_MS: "-1" })).toThrow(/EDGECA_SIGNER_BATCH_WAIT_MS/);
+  });
+
   it("reads EDGECA_SIGNER_BATCH_MAX, 16 by default, 1 to 32 (MAX_BATCH_ITEMS), naming it when out of range", () => {
     expect(loadConfig(minimal).signerBatchMax).toBe(16);
     expect(loadConfig({ ...minimal, EDGECA_SIGNER_BATCH_MAX: "1" }).signerBatchMax).toBe(1);

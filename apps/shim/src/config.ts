@@ -41,6 +41,8 @@ export const ShimEnv = z.object({
   EDGECA_CONCURRENCY: int(1, 256).default(32),
   /** Most CSRs in one POST /v1/sign-batch (docs/shim.md "Batches"); 1 = every CSR alone over /v1/sign. */
   EDGECA_SIGNER_BATCH_MAX: int(1, MAX_BATCH_ITEMS).default(16),
+  /** Under load, how long a batch that is not full waits for more CSRs (docs/shim.md "Batches"); 0 = never. */
+  EDGECA_SIGNER_BATCH_WAIT_MS: int(0, 1000).default(60),
   EDGECA_BACKOFF_BASE_MS: int(1, 60_000).default(200),
   EDGECA_BACKOFF_MAX_MS: int(1, 600_000).default(5_000),
   EDGECA_SIGNER_TIMEOUT_MS: int(100, 120_000).default(10_000),
@@ -79,6 +81,8 @@ export interface ShimConfig {
   readonly concurrency: number;
   /** Most CSRs per request to the signer (1 = no batches). */
   readonly signerBatchMax: number;
+  /** Under load, ms a batch that is not full waits for more CSRs (0 = never). */
+  readonly signerBatchWaitMs: number;
   readonly backoff: { readonly baseMs: number; readonly maxMs: number };
   readonly signerTimeoutMs: number;
   readonly bundleSecret: { readonly namespace: string; readonly name: string; readonly key: string } | undefined;
@@ -133,6 +137,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ho
     tokenAudience: e.EDGECA_TOKEN_AUDIENCE,
     concurrency: e.EDGECA_CONCURRENCY,
     signerBatchMax: e.EDGECA_SIGNER_BATCH_MAX,
+    signerBatchWaitMs: e.EDGECA_SIGNER_BATCH_WAIT_MS,
     backoff: { baseMs: e.EDGECA_BACKOFF_BASE_MS, maxMs: e.EDGECA_BACKOFF_MAX_MS },
     signerTimeoutMs: e.EDGECA_SIGNER_TIMEOUT_MS,
     bundleSecret: e.EDGECA_PUBLISH_SECRET ? { ...e.EDGECA_BUNDLE_SECRET, key: e.EDGECA_BUNDLE_SECRET_KEY } : undefined,

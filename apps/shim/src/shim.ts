@@ -96,7 +96,7 @@ export async function startShim(config: ShimConfig, deps: ShimDeps = {}): Promis
   bundles.start();
   if (elector === undefined) startLeading();
   else elector.start();
-  logger.info("shim started", { signerNames: config.signerNames, signerUrl: config.signerUrl, concurrency: config.concurrency, signerBatchMax: config.signerBatchMax, port: server.port, leaderElection: elector !== undefined });
+  logger.info("shim started", { signerNames: config.signerNames, signerUrl: config.signerUrl, concurrency: config.concurrency, signerBatchMax: config.signerBatchMax, signerBatchWaitMs: config.signerBatchWaitMs, port: server.port, leaderElection: elector !== undefined });
 
   let stopped: Promise<void> | undefined;
   return {
@@ -201,7 +201,7 @@ function createCsrController(basics: Basics): { readonly cache: CsrCache; readon
 function batched(basics: Basics): SignerClient {
   const { config, signer, clock, logger } = basics;
   if (config.signerBatchMax <= 1 || !isBatchSigner(signer)) return signer;
-  return new SignBatcher({ inner: signer, batchMax: config.signerBatchMax, concurrency: config.concurrency, now: () => clock.now(), logger });
+  return new SignBatcher({ inner: signer, batchMax: config.signerBatchMax, concurrency: config.concurrency, waitMs: config.signerBatchWaitMs, clock, logger });
 }
 
 /** The trust bundle refresh (every replica) and its publication to the Secret / ClusterTrustBundle (leader only). */

@@ -5,56 +5,12 @@
  * callers, and the fallback for a signer without /v1/sign-batch. The HTTP side of batches is tested with a
  * real TLS server in signer-client.test.ts and with the real Worker in test/e2e/batches.e2e.test.ts.
  */
-import { problemOf, type SignRequest, type SignResponse } from "@edgeca/shared";
+import { problemOf } from "@edgeca/shared";
 import { describe, expect, it } from "vitest";
-import { createLogger, type LogRecord } from "./logger.ts";
-import { BatchRequestError, type SignOutcome } from "./sign-batch-wire.ts";
-import { SignBatcher, SKEW_PAUSE_MS } from "./sign-batcher.ts";
+import { BatchRequestError } from "./sign-batch-wire.ts";
+import { SKEW_PAUSE_MS } from "./sign-batcher.ts";
 import { SignerCallError } from "./signer-call-error.ts";
-import type { BatchSigner, SignerClient } from "./signer-client.ts";
-
-/** One request the scripted transport received, answered by `answer`. */
-interface Sent {
-  readonly endpoint: "v1/sign" | "v1/sign-batch";
-  readonly names: readonly string[];
-  answer(outcomes?: readonly SignOutcome[]): void;
-}
-
-const request = (name: string): SignRequest => ({ signerName: "example.com/foo", csr: "pem", usages: ["client auth"], requestor: { username: "istiod" }, object: { name, uid: `uid-${name}` } });
-const issued = (name: string): SignResponse => ({ certificateChain: `chain of ${name}`, serialNumber: "0a", notBefore: "2026-01-01T00:00:00Z", notAfter: "2026-01-02T00:00:00Z" });
-const nameOf = (r: SignRequest): string => r.object?.name ?? "";
-
-/** A transport that records every request and answers each when the test calls its `answer` (default: all issued). */
-function scripted(): SignerClient & BatchSigner & { readonly sent: Sent[] } {
-  const sent: Sent[] = [];
-  return {
-    sent,
-    sign: (r) => new Promise<SignResponse>((resolve, reject) => {
-      sent.push({ endpoint: "v1/sign", names: [nameOf(r)], answer: (o = [issued(nameOf(r))]) => { const [x] = o; if (x instanceof Error) reject(x); else if (x !== undefined) resolve(x); } });
-    }),
-    signBatch: (rs) => new Promise<SignOutcome[]>((resolve) => {
-      sent.push({ endpoint: "v1/sign-batch", names: rs.map(nameOf), answer: (o = rs.map((r) => issued(nameOf(r)))) => { resolve([...o]); } });
-    }),
-    bundle: () => Promise.reject(new Error("not used")),
-    close: () => undefined,
-  };
-}
-
-function rig(batchMax: number, concurrency: number) {
-  const transport = scripted();
-  const logs: LogRecord[] = [];
-  let now = 1_000_000;
-  const batcher = new SignBatcher({ inner: transport, batchMax, concurrency, now: () => now, logger: createLogger({ level: "debug", sink: (r) => logs.push(r) }) });
-  const results = new Map<string, { ok: boolean; value: unknown }>();
-  const sign = (name: string, signal?: AbortSignal): Promise<void> =>
-    batcher.sign(request(name), signal).then((v) => { results.set(name, { ok: true, value: v }); }, (e: unknown) => { results.set(name, { ok: false, value: e }); });
-  const shape = (): string[] => transport.sent.map((s) => `${s.endpoint} ${s.names.join(",")}`);
-  return { transport, batcher, logs, results, sign, shape, advance: (ms: number) => { now += ms; } };
-}
-
-/** Lets settled promises run their continuations. */
-const flush = () => new Promise((resolve) => setImmediate(resolve));
-const names = (prefix: string, n: number): string[] => Array.from({ length: n }, (_v, i) => `${prefix}${i}`);
+import { flush, issued, names, rig } from "../test/support/batcher-rig.ts";
 
 describe("SignBatcher", () => {
   it("derives R = ceil(concurrency / batchMax)", () => {

@@ -65,7 +65,7 @@ describe("helm chart infra/helm/edgeca-shim", () => {
     expect(Rules.parse(find(objects, "ClusterRole", "edgeca-shim-signer")).rules[0]?.resourceNames).toEqual(["acme.example/mesh"]);
     expect(Rules.parse(find(objects, "ClusterRole", "edgeca-shim-trust-bundle")).rules[1]?.resourceNames).toEqual(["acme.example:mesh:edgeca"]);
     const config = z.object({ data: z.record(z.string(), z.string()) }).loose().parse(objects.find((o) => o.kind === "ConfigMap"));
-    expect(config.data).toMatchObject({ EDGECA_SIGNER_URL: "https://signer.mesh.acme.example", EDGECA_SIGNER_NAMES: "acme.example/mesh", EDGECA_CONCURRENCY: "64", EDGECA_SIGNER_BATCH_MAX: "16" });
+    expect(config.data).toMatchObject({ EDGECA_SIGNER_URL: "https://signer.mesh.acme.example", EDGECA_SIGNER_NAMES: "acme.example/mesh", EDGECA_CONCURRENCY: "64", EDGECA_SIGNER_BATCH_MAX: "16", EDGECA_SIGNER_BATCH_WAIT_MS: "60" });
     expect(z.object({ spec: z.object({ minAvailable: z.number() }).loose() }).loose().parse(find(objects, "PodDisruptionBudget", "edgeca-shim")).spec.minAvailable).toBe(2);
   });
 
@@ -86,6 +86,7 @@ describe("helm chart infra/helm/edgeca-shim", () => {
     { what: "a signer URL with http://", set: ["--set", "signer.url=http://signer.example.com"], message: /at '\/signer\/url': 'http:\/\/signer\.example\.com' does not match pattern/ },
     { what: "a signer name without a path", set: ["--set", "signer.name=example.com"], message: /at '\/signer\/name': 'example\.com' does not match pattern/ },
     { what: "a batch over the signer's 32 items", set: ["--set", "signerBatchMax=33"], message: /at '\/signerBatchMax': .*32/ },
+    { what: "a batch wait over a second", set: ["--set", "signerBatchWaitMs=1001"], message: /at '\/signerBatchWaitMs': maximum: got 1,001, want 1,000/ },
     { what: "a misspelt key", set: ["--set", "replica=3"], message: /additional properties 'replica' not allowed/ },
   ];
   for (const { what, set, message } of refusals) {

@@ -38,6 +38,7 @@ EDGECA_SIGNER_URL: {{ .Values.signer.url | quote }}
 EDGECA_TOKEN_AUDIENCE: {{ .Values.signer.tokenAudience | quote }}
 EDGECA_CONCURRENCY: {{ .Values.concurrency | quote }}
 EDGECA_SIGNER_BATCH_MAX: {{ .Values.signerBatchMax | quote }}
+EDGECA_SIGNER_BATCH_WAIT_MS: {{ .Values.signerBatchWaitMs | quote }}
 EDGECA_PUBLISH_SECRET: {{ .Values.istio.enabled | quote }}
 {{- if .Values.istio.enabled }}
 EDGECA_BUNDLE_SECRET: {{ printf "%s/%s" .Values.istio.secretNamespace .Values.istio.secretName | quote }}
