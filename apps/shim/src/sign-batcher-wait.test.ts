@@ -50,17 +50,23 @@ describe("SignBatcher's wait under load", () => {
     await Promise.all(all);
   });
 
-  it("does not wait below batchMax calls within LOAD_WINDOW_MS: a quiet cluster waits for no timer", async () => {
-    const r = rig(16, 32, 60);
-    const all = [r.sign("a"), r.sign("b"), r.sign("c")];
-    await flush();
-    r.transport.sent[0]?.answer();
-    await flush();
-    expect(r.shape()).toEqual(["v1/sign a", "v1/sign-batch b,c"]);
-    expect(r.clock.pending()).toEqual([]);
-    r.transport.sent[1]?.answer();
-    await Promise.all(all);
-  });
+  const noWait = [
+    { what: "below batchMax calls within LOAD_WINDOW_MS (a quiet cluster)", batchMax: 16, concurrency: 32, waitMs: 60, calls: 3 },
+    { what: "with waitMs 0, whatever the load", batchMax: 4, concurrency: 4, waitMs: 0, calls: 4 },
+  ];
+  for (const c of noWait) {
+    it(`does not wait for a timer ${c.what}: the rest go when the first is answered`, async () => {
+      const r = rig(c.batchMax, c.concurrency, c.waitMs);
+      const all = names("c", c.calls).map((n) => r.sign(n));
+      await flush();
+      r.transport.sent[0]?.answer();
+      await flush();
+      expect(r.shape()).toEqual(["v1/sign c0", `v1/sign-batch ${names("c", c.calls).slice(1).join(",")}`]);
+      expect(r.clock.pending()).toEqual([]);
+      r.transport.sent[1]?.answer();
+      await Promise.all(all);
+    });
+  }
 
   it("stops waiting once the load has passed: batchMax arrivals, then a quiet second", async () => {
     const r = rig(4, 4, 60);
@@ -79,18 +85,6 @@ describe("SignBatcher's wait under load", () => {
     expect(r.shape().slice(2)).toEqual(["v1/sign q0", "v1/sign-batch q1,q2"]);
     r.transport.sent[3]?.answer();
     await Promise.all(quiet);
-  });
-
-  it("with waitMs 0 never waits, whatever the load", async () => {
-    const r = rig(4, 4, 0);
-    const all = names("c", 4).map((n) => r.sign(n));
-    await flush();
-    r.transport.sent[0]?.answer();
-    await flush();
-    expect(r.shape()).toEqual(["v1/sign c0", "v1/sign-batch c1,c2,c3"]);
-    expect(r.clock.pending()).toEqual([]);
-    r.transport.sent[1]?.answer();
-    await Promise.all(all);
   });
 
   it("on close refuses the calls still waiting, naming why, and drops the timer", async () => {
